@@ -1,0 +1,1 @@
+"""Data files shipped with clvlab; see PROVENANCE.md beside this file."""
