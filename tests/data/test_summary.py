@@ -79,10 +79,18 @@ def test_agrees_with_lifetimes_on_full_cdnow_master():
     _assert_same_as_lifetimes(ours_all, theirs_all)
 
 
+ID_KINDS = {
+    "small ints": lambda i: i,
+    "sparse big ints": lambda i: i * 10**15 - 7 * 10**15,
+    "strings": lambda i: f"cust-{i:03d}",
+}
+
+
 @st.composite
 def transaction_logs(draw):
     n = draw(st.integers(1, 60))
-    ids = draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))
+    kind = draw(st.sampled_from(sorted(ID_KINDS)))
+    ids = [ID_KINDS[kind](i) for i in draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))]
     days = draw(st.lists(st.integers(0, 400), min_size=n, max_size=n))
     hours = draw(st.lists(st.integers(0, 23), min_size=n, max_size=n))
     cents = draw(st.lists(st.integers(1, 100_000), min_size=n, max_size=n))
@@ -109,6 +117,19 @@ def test_agrees_with_lifetimes_on_random_logs(log, extra_days, first):
     )
     _assert_same_as_lifetimes(ours, theirs)
     pd.testing.assert_frame_equal(log, before)
+
+
+def test_unpackable_keys_take_the_argsort_path(cdnow_log, monkeypatch):
+    from clvlab.data import summary as summary_module
+
+    kw = {"monetary_value": "amount", "time_unit": "W"}
+    packed = clvlab.rfm_summary(cdnow_log, **kw)
+    packed_split = clvlab.calibration_holdout_split(cdnow_log, calibration_end="1997-09-30", **kw)
+    monkeypatch.setattr(summary_module, "_PACK_BITS", 0)
+    pd.testing.assert_frame_equal(clvlab.rfm_summary(cdnow_log, **kw), packed)
+    pd.testing.assert_frame_equal(
+        clvlab.calibration_holdout_split(cdnow_log, calibration_end="1997-09-30", **kw), packed_split
+    )
 
 
 # --- Conventions --------------------------------------------------------------------------------------

@@ -59,7 +59,8 @@ def select_columns(frame: Any, columns: Sequence[str], *, what: str = "transacti
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise DataError(f"{what}: missing column(s) {missing}; available: {list(frame.columns)}")
-        out = pd.DataFrame({c: frame[c].to_numpy(copy=True) for c in columns})
+        # Series share the caller's memory (copy-on-write): nothing below writes into them.
+        out = pd.DataFrame({c: frame[c] for c in columns}, copy=False)
     else:
         raise DataError(f"{what} must be a pandas or polars DataFrame, got {type(frame).__name__}")
     if len(out) == 0:
@@ -113,7 +114,7 @@ def to_days(values: pd.Series, column: str) -> npt.NDArray[np.int64]:
     null = values.isna().to_numpy()
     if null.any():
         raise DataError(f"column {column!r} has missing dates: {first_bad_row(null)}")
-    return values.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return values.to_numpy().astype("datetime64[D]").view(np.int64)
 
 
 def to_amounts(values: pd.Series, column: str, *, allow_negative: bool) -> npt.NDArray[np.float64]:

@@ -34,23 +34,61 @@ __all__ = ["calibration_holdout_split", "rfm_summary"]
 
 @dataclass(frozen=True)
 class _Log:
-    """A validated transaction log as flat arrays."""
+    """A validated transaction log as flat arrays.
 
-    ids: pd.Index  # sorted unique customer ids
-    codes: npt.NDArray[np.intp]  # per row: position of its customer in ``ids``
+    Customers are identified by non-negative integer ``codes`` whose order is the order of the ids:
+    either the ids' offsets from the smallest id (integer ids in a compact range, no factorisation
+    needed) or their ranks among the sorted unique ids.
+    """
+
+    codes: npt.NDArray[np.int64]  # per row
+    n_codes: int  # codes lie in [0, n_codes)
+    id_offset: int | None  # integer fast path: id = code + id_offset
+    uniques: pd.Index | None  # general path: id = uniques[code]
+    name: str  # the customer id column
     days: npt.NDArray[np.int64]  # per row: calendar day (days since 1970-01-01)
     amounts: npt.NDArray[np.float64] | None
+
+    def ids(self, codes: npt.NDArray[np.int64]) -> pd.Index:
+        """The customer ids of ``codes``."""
+        if self.id_offset is not None:
+            return pd.Index(codes + self.id_offset, name=self.name)
+        assert self.uniques is not None
+        return pd.Index(self.uniques.take(codes), name=self.name)
 
 
 @dataclass(frozen=True)
 class _Occasions:
-    """Per-customer purchase occasions; customers in the order of their codes."""
+    """Purchase occasions reduced per customer; customers present in the period, in code order."""
 
+    codes: npt.NDArray[np.int64]  # customer codes, ascending
     n: npt.NDArray[np.int64]  # number of occasions
     first: npt.NDArray[np.int64]  # first day
     last: npt.NDArray[np.int64]  # last day
     first_amount: npt.NDArray[np.float64] | None  # value of the first occasion
     total_amount: npt.NDArray[np.float64] | None  # value of all occasions
+
+
+#: Bits available for packing (customer, day, row) into one non-negative int64.
+_PACK_BITS = 63
+
+
+def _bits(n: int) -> int:
+    return max(int(n - 1).bit_length(), 1)
+
+
+def _encode_ids(values: pd.Series, column: str) -> tuple[npt.NDArray[np.int64], int, int | None, pd.Index | None]:
+    arr = values.to_numpy()
+    if arr.dtype.kind in "iu" and len(arr) > 0 and int(arr.max()) < (1 << 62):
+        lo, hi = int(arr.min()), int(arr.max())
+        # Offsets from the smallest id serve as codes when the id range is compact (no hashing needed).
+        if hi - lo < max(4 * len(arr), 1 << 20) and hi - lo < (1 << 40):
+            return np.subtract(arr, lo, dtype=np.int64), hi - lo + 1, lo, None
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError as exc:
+        raise DataError(f"column {column!r} mixes id types that cannot be sorted: {exc}") from exc
+    return codes.astype(np.int64), len(uniques), None, pd.Index(uniques)
 
 
 def _read_log(
@@ -71,52 +109,86 @@ def _read_log(
         if monetary_value is not None
         else None
     )
-    try:
-        codes, ids = pd.factorize(ids_col, sort=True)
-    except TypeError as exc:
-        raise DataError(f"column {customer_id!r} mixes id types that cannot be sorted: {exc}") from exc
-    return _Log(ids=pd.Index(ids, name=customer_id), codes=codes, days=days, amounts=amounts)
+    codes, n_codes, offset, uniques = _encode_ids(ids_col, customer_id)
+    return _Log(
+        codes=codes, n_codes=n_codes, id_offset=offset, uniques=uniques, name=customer_id, days=days, amounts=amounts
+    )
 
 
 def _occasions(log: _Log, keep: npt.NDArray[np.bool_] | None = None) -> _Occasions:
     """Collapse rows to (customer, day) occasions and reduce them per customer.
 
-    One hash-based factorisation of the (customer, day) key, then reductions over the sorted unique
-    occasions; linear in the number of rows apart from sorting the occasions.
+    The (customer, day, row) triple is packed into one int64 and sorted (numpy's vectorised sort is far
+    faster than an argsort or a hash table); occasions and customers are then runs of the sorted keys.
+    Amounts of one occasion are summed in row order.
     """
     codes, days, amounts = log.codes, log.days, log.amounts
     if keep is not None:
         codes, days = codes[keep], days[keep]
         amounts = amounts[keep] if amounts is not None else None
-    n_customers = len(log.ids)
-    if len(codes) == 0:
+    n_rows = len(codes)
+    if n_rows == 0:
         raise DataError("no transactions fall inside the requested period")
     day0 = int(days.min())
-    span = int(days.max()) - day0 + 1
-    key = codes.astype(np.int64) * span + (days - day0)
-    occ_index, occ_key = pd.factorize(key, sort=True)
-    occ_customer = occ_key // span
-    occ_day = occ_key % span + day0
-    boundary = np.empty(len(occ_key), dtype=bool)
-    boundary[0] = True
-    np.not_equal(occ_customer[1:], occ_customer[:-1], out=boundary[1:])
-    starts = np.flatnonzero(boundary)
-    ends = np.append(starts[1:], len(occ_key)) - 1
-    customers = occ_customer[starts]
-    n = np.zeros(n_customers, dtype=np.int64)
-    first = np.zeros(n_customers, dtype=np.int64)
-    last = np.zeros(n_customers, dtype=np.int64)
-    n[customers] = ends - starts + 1
-    first[customers] = occ_day[starts]
-    last[customers] = occ_day[ends]
+    day_bits = _bits(int(days.max()) - day0 + 1)
+    row_bits = _bits(n_rows) if amounts is not None else 0
+    if _bits(log.n_codes) + day_bits + row_bits <= _PACK_BITS:
+        # In-place arithmetic (the bit fields do not overlap, so + is |): no temporaries of full length.
+        packed = np.left_shift(codes, day_bits)
+        packed += days
+        packed -= day0
+        if amounts is not None:
+            packed <<= row_bits
+            packed += np.arange(n_rows, dtype=np.int64)
+        packed.sort()
+        key = packed >> row_bits if row_bits else packed
+        gathered = None
+        if amounts is not None:
+            packed &= (1 << row_bits) - 1
+            gathered = amounts[packed]
+        del packed
+    else:  # too many bits to pack: sort the (customer, day) key and carry the rows along
+        key = codes * (int(days.max()) - day0 + 1) + (days - day0)
+        rows = np.argsort(key, kind="stable")
+        key = key[rows]
+        gathered = amounts[rows] if amounts is not None else None
+        del rows
+        day_bits = 0
+    # Arrays are released as soon as they are used: peak memory stays a small multiple of the input.
+    change = np.empty(n_rows, dtype=bool)
+    change[0] = True
+    np.not_equal(key[1:], key[:-1], out=change[1:])
+    occ_starts = np.flatnonzero(change)
+    del change
+    occ_key = key[occ_starts]
+    del key
+    occ_amount = np.add.reduceat(gathered, occ_starts) if gathered is not None else None
+    del gathered, occ_starts
+    if day_bits:
+        occ_customer = occ_key >> day_bits
+        occ_key &= (1 << day_bits) - 1
+    else:
+        span = int(days.max()) - day0 + 1
+        occ_customer, occ_key = np.divmod(occ_key, span)
+    occ_day = occ_key  # days since day0
+    new_customer = np.empty(len(occ_day), dtype=bool)
+    new_customer[0] = True
+    np.not_equal(occ_customer[1:], occ_customer[:-1], out=new_customer[1:])
+    starts = np.flatnonzero(new_customer)
+    del new_customer
+    ends = np.append(starts[1:], len(occ_day)) - 1
     first_amount = total_amount = None
-    if amounts is not None:
-        occ_amount = np.bincount(occ_index, weights=amounts, minlength=len(occ_key))
-        first_amount = np.zeros(n_customers)
-        total_amount = np.zeros(n_customers)
-        first_amount[customers] = occ_amount[starts]
-        total_amount[customers] = np.add.reduceat(occ_amount, starts)
-    return _Occasions(n=n, first=first, last=last, first_amount=first_amount, total_amount=total_amount)
+    if occ_amount is not None:
+        first_amount = occ_amount[starts]
+        total_amount = np.add.reduceat(occ_amount, starts)
+    return _Occasions(
+        codes=occ_customer[starts],
+        n=ends - starts + 1,
+        first=occ_day[starts] + day0,
+        last=occ_day[ends] + day0,
+        first_amount=first_amount,
+        total_amount=total_amount,
+    )
 
 
 def _resolve_end(log: _Log, observation_end: Any, drop_after_end: bool, name: str) -> int:
@@ -149,24 +221,17 @@ def _summary_frame(
     with_monetary: bool,
     include_first_transaction: bool,
 ) -> pd.DataFrame:
-    present = occ.n > 0
-    ids = log.ids[present]
-    n = occ.n[present]
-    first = occ.first[present]
-    frequency = (n if include_first_transaction else n - 1).astype(np.float64)
+    frequency = (occ.n if include_first_transaction else occ.n - 1).astype(np.float64)
     data: dict[str, npt.NDArray[np.float64]] = {
         "frequency": frequency,
-        "recency": (occ.last[present] - first) / unit_days,
-        "T": (end - first) / unit_days,
+        "recency": (occ.last - occ.first) / unit_days,
+        "T": (end - occ.first) / unit_days,
     }
     if with_monetary:
         assert occ.total_amount is not None and occ.first_amount is not None
-        total = occ.total_amount[present]
-        if not include_first_transaction:
-            total = total - occ.first_amount[present]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            data["monetary_value"] = np.where(frequency > 0, total / frequency, 0.0)
-    df = pd.DataFrame(data, index=ids)
+        total = occ.total_amount if include_first_transaction else occ.total_amount - occ.first_amount
+        data["monetary_value"] = np.divide(total, frequency, out=np.zeros_like(total), where=frequency > 0)
+    df = pd.DataFrame(data, index=log.ids(occ.codes))
     df.attrs["time_unit"] = time_unit
     return df
 
@@ -307,19 +372,21 @@ def calibration_holdout_split(
     with_monetary = monetary_value is not None
     summary = _summary_frame(log, cal, cal_end, unit_days, time_unit, with_monetary, False)
     holdout_rows = (~in_cal) & (log.days <= end)
-    in_summary = cal.n > 0
-    freq_h = np.zeros(len(log.ids), dtype=np.float64)
-    value_h = np.zeros(len(log.ids), dtype=np.float64)
+    freq_h = np.zeros(len(cal.codes), dtype=np.float64)
+    value_h = np.zeros(len(cal.codes), dtype=np.float64)
     if holdout_rows.any():
         hold = _occasions(log, holdout_rows)
-        freq_h = hold.n.astype(np.float64)
+        # Holdout customers seen in calibration: both code lists are sorted.
+        pos = np.searchsorted(cal.codes, hold.codes)
+        pos_clipped = np.minimum(pos, len(cal.codes) - 1)
+        known = cal.codes[pos_clipped] == hold.codes
+        freq_h[pos_clipped[known]] = hold.n[known]
         if with_monetary:
             assert hold.total_amount is not None
-            with np.errstate(invalid="ignore", divide="ignore"):
-                value_h = np.where(hold.n > 0, hold.total_amount / np.maximum(hold.n, 1), 0.0)
-    summary["frequency_holdout"] = freq_h[in_summary]
+            value_h[pos_clipped[known]] = hold.total_amount[known] / hold.n[known]
+    summary["frequency_holdout"] = freq_h
     if with_monetary:
-        summary["monetary_value_holdout"] = value_h[in_summary]
+        summary["monetary_value_holdout"] = value_h
     summary["duration_holdout"] = (end - cal_end) / unit_days
     summary.attrs["time_unit"] = time_unit
     return summary

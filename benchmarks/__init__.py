@@ -1,0 +1,1 @@
+"""clvlab's benchmarks against its peers; see benchmarks/README.md."""

@@ -1,0 +1,52 @@
+"""Timing and memory helpers shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+
+def machine() -> str:
+    """One line describing the machine and the library versions."""
+    import numpy
+    import pandas
+    import scipy
+
+    cpu = platform.processor() or platform.machine()
+    return (
+        f"{platform.system()} {platform.machine()} ({cpu}), {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, numpy {numpy.__version__}, scipy {scipy.__version__}, "
+        f"pandas {pandas.__version__}"
+    )
+
+
+def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
+    """Run ``fn`` ``repeats`` times; return the median wall time, all times and the last result."""
+    times = []
+    result = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, result
+
+
+def peak_memory(fn: Callable[[], Any]) -> float:
+    """Peak memory (bytes) allocated by Python and numpy while ``fn`` runs (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return float(peak)
+
+
+def row(name: str, ours: float, peer: float, unit: str = "s") -> str:
+    """A markdown table row: clvlab time, peer time and the speed-up ratio."""
+    return f"| {name} | {ours:.3f} {unit} | {peer:.3f} {unit} | {peer / ours:.1f}x |"

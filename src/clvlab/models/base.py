@@ -1,0 +1,296 @@
+"""The estimator contract shared by every maximum-likelihood model.
+
+A model module declares its parameter names, the summary columns it reads (in the order its formula
+functions take them), its formula module and its starting values; this base does validation,
+de-duplication, optimisation, the Hessian, standard errors, AIC/BIC and the summary table
+(scikit-learn's estimator conventions: hyperparameters in the constructor, ``fit`` returns ``self``,
+learned state ends in ``_``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from types import ModuleType
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from clvlab.data.validation import validate_summary
+from clvlab.errors import ClvlabWarning, DataError, NotFittedError
+from clvlab.models._fitting import deduplicate, maximise
+
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = ["BaseModel", "TransactionModel"]
+
+
+class BaseModel:
+    """Shared maximum-likelihood estimator.
+
+    Parameters
+    ----------
+    penalizer : float
+        Strength of an L2 penalty ``penalizer * sum(theta**2)`` on the natural-scale parameters, added to
+        the mean negative log-likelihood per customer. 0 (the default) gives the plain maximum-likelihood
+        estimate; a small value (0.001 to 0.1) stabilises fits on small or degenerate data.
+    """
+
+    #: Parameter names, in the order the formula functions take them.
+    param_names: ClassVar[tuple[str, ...]]
+    #: Summary columns, in the order the formula functions take them.
+    data_columns: ClassVar[tuple[str, ...]]
+    #: The formula module holding ``loglik_and_grad`` and the predictions.
+    formulas: ClassVar[ModuleType]
+    #: Columns holding whole numbers.
+    _integer_columns: ClassVar[tuple[str, ...]] = ("frequency",)
+    #: Names of the recency and age columns for the recency <= age check.
+    _recency_age: ClassVar[tuple[str | None, str | None]] = ("recency", "T")
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    # -- scikit-learn style hyperparameter access ---------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor's hyperparameters."""
+        return {"penalizer": self.penalizer}
+
+    def set_params(self, **params: Any) -> Self:
+        """Set hyperparameters; unknown names raise :class:`ValueError`."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{type(self).__name__} has no hyperparameter {key!r}; valid: {sorted(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- data ----------------------------------------------------------------------------------------
+    def _validate(self, data: Any) -> tuple[pd.Index, dict[str, FloatArray]]:
+        recency, age = self._recency_age
+        return validate_summary(
+            data, self.data_columns, integer=self._integer_columns, recency=recency, age=age
+        )
+
+    def _check_time_unit(self, data: Any) -> None:
+        unit = getattr(data, "attrs", {}).get("time_unit") if isinstance(data, pd.DataFrame) else None
+        fitted = getattr(self, "time_unit_", None)
+        if unit is not None and fitted is not None and unit != fitted:
+            raise DataError(
+                f"the data are in time unit {unit!r} but {type(self).__name__} was fitted in {fitted!r}; "
+                "rebuild the summary with the fitted time unit"
+            )
+
+    def _fit_arrays(self, data: Any, weights: Any) -> tuple[tuple[FloatArray, ...], FloatArray]:
+        """Validated, filtered data columns and weights for fitting."""
+        _, cols = self._validate(data)
+        n = len(next(iter(cols.values())))
+        if weights is None:
+            w = np.ones(n)
+        else:
+            if isinstance(weights, str):
+                if not isinstance(data, pd.DataFrame) or weights not in data.columns:
+                    raise DataError(f"weights column {weights!r} is not in the data")
+                weights = data[weights]
+            w = np.asarray(weights, dtype=np.float64).reshape(-1)
+            if w.shape != (n,):
+                raise DataError(f"weights must have one value per customer ({n}), got {w.shape[0]}")
+            bad = ~np.isfinite(w) | (w < 0)
+            if bad.any():
+                raise DataError(f"weights must be finite and non-negative: row {int(np.flatnonzero(bad)[0])}")
+        return tuple(cols[c] for c in self.data_columns), w
+
+    def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
+        raise NotImplementedError
+
+    # -- fitting -------------------------------------------------------------------------------------
+    def fit(self, data: Any, *, weights: Any = None) -> Self:
+        """Fit the model by maximum likelihood.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or polars.DataFrame
+            Customer summary with the model's :attr:`data_columns` (see :func:`clvlab.rfm_summary`).
+        weights : array-like or str, optional
+            Number of customers each row stands for (e.g. an aggregated summary), or the name of a
+            column holding it.
+
+        Returns
+        -------
+        self
+        """
+        penalizer = float(self.penalizer)
+        if not np.isfinite(penalizer) or penalizer < 0:
+            raise ValueError(f"penalizer must be a non-negative number, got {self.penalizer!r}")
+        columns, w = self._fit_arrays(data, weights)
+        if w.sum() <= 0:
+            raise DataError("there are no customers to fit (all weights are zero)")
+        dedup = deduplicate(columns, w)
+        result = maximise(
+            self.formulas.loglik_and_grad,
+            dedup,
+            self._initial_params(dedup.columns, dedup.weights),
+            penalizer,
+            model_name=type(self).__name__,
+            param_names=self.param_names,
+        )
+        names = list(self.param_names)
+        self.params_ = pd.Series(result.params, index=names, name="estimate")
+        self.covariance_ = pd.DataFrame(result.covariance, index=names, columns=names)
+        self._log_covariance = result.log_covariance
+        self.log_likelihood_ = result.log_likelihood
+        self.n_customers_ = float(w.sum())
+        k = len(names)
+        self.aic_ = 2 * k - 2 * self.log_likelihood_
+        self.bic_ = k * np.log(self.n_customers_) - 2 * self.log_likelihood_
+        self.n_iter_ = result.n_iter
+        self.time_unit_ = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
+        if not np.all(np.isfinite(result.covariance)):
+            warnings.warn(
+                f"{type(self).__name__}: the Hessian at the optimum is not positive definite, so standard "
+                "errors are unavailable (NaN); the model may be over-parameterised for these data. Try a "
+                "small penalizer.",
+                ClvlabWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(data) before predicting"
+            )
+
+    @property
+    def _theta(self) -> tuple[float, ...]:
+        self._check_fitted()
+        return tuple(float(v) for v in self.params_.to_numpy())
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Parameter table: estimate, standard error and a (1 - alpha) confidence interval.
+
+        The interval is computed on the log scale, where the estimates are closer to normal, and mapped
+        back (so it stays positive). The log-likelihood, AIC, BIC and number of customers follow as extra
+        rows (estimate column only) and in ``df.attrs``.
+        """
+        self._check_fitted()
+        est = self.params_.to_numpy()
+        se = np.sqrt(np.diag(self.covariance_.to_numpy()))
+        se_log = np.sqrt(np.diag(self._log_covariance))
+        z = stats.norm.ppf(1 - alpha / 2)
+        pct = f"{100 * (1 - alpha):g}%"
+        table = pd.DataFrame(
+            {
+                "estimate": est,
+                "std_error": se,
+                f"lower {pct}": est * np.exp(-z * se_log),
+                f"upper {pct}": est * np.exp(z * se_log),
+            },
+            index=pd.Index(self.param_names, name="parameter"),
+        )
+        extras = pd.DataFrame(
+            {"estimate": [self.log_likelihood_, self.aic_, self.bic_, self.n_customers_]},
+            index=pd.Index(["log_likelihood", "aic", "bic", "n_customers"], name="parameter"),
+        )
+        out = pd.concat([table, extras])
+        out.attrs.update(
+            log_likelihood=self.log_likelihood_, aic=self.aic_, bic=self.bic_, n_customers=self.n_customers_
+        )
+        return out
+
+
+class TransactionModel(BaseModel):
+    """Base of the continuous-time transaction models (BG/NBD, Pareto/NBD, MBG/NBD)."""
+
+    data_columns = ("frequency", "recency", "T")
+
+    def _predict_arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
+        self._check_fitted()
+        self._check_time_unit(data)
+        index, cols = self._validate(data)
+        return index, tuple(cols[c] for c in self.data_columns)
+
+    def _series(self, values: FloatArray, index: pd.Index, name: str) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=np.float64), index=index, name=name)
+
+    def predict_purchases(self, data: Any, t: float) -> pd.Series:
+        """Expected number of purchases in (T, T + t] given each customer's history, E[X(T, T+t) | x, t_x, T].
+
+        ``t`` is in the data's time unit.
+        """
+        index, cols = self._predict_arrays(data)
+        t = _non_negative(t, "t")
+        return self._series(
+            self.formulas.conditional_expected_purchases(*self._theta, t, *cols), index, "expected_purchases"
+        )
+
+    def predict_p_alive(self, data: Any) -> pd.Series:
+        """Probability that each customer is still active at the end of observation, P(alive | x, t_x, T)."""
+        index, cols = self._predict_arrays(data)
+        return self._series(self.formulas.p_alive(*self._theta, *cols), index, "p_alive")
+
+    def predict_purchase_probability(self, data: Any, t: float, n: int) -> pd.Series:
+        """Probability of exactly ``n`` purchases in (T, T + t] given each customer's history."""
+        fn = getattr(self.formulas, "conditional_purchase_pmf", None)
+        if fn is None:
+            raise NotImplementedError(f"{type(self).__name__} has no conditional P(X(T, T+t) = n)")
+        index, cols = self._predict_arrays(data)
+        return self._series(
+            fn(*self._theta, _non_negative(t, "t"), _count(n, "n"), *cols), index, "purchase_probability"
+        )
+
+    def expected_purchases(self, t: Any) -> FloatArray:
+        """Expected purchases E[X(t)] of a new customer in (0, t], vectorised over ``t``."""
+        return np.asarray(self.formulas.expected_purchases(*self._theta, _non_negative(t, "t")))
+
+    def purchase_count_pmf(self, t: Any, n: Any) -> FloatArray:
+        """P(X(t) = n) for a new customer, vectorised over ``t`` and ``n``."""
+        return np.asarray(self.formulas.purchase_count_pmf(*self._theta, _non_negative(t, "t"), _count(n, "n")))
+
+    def simulate(self, T: Any, *, size: int | None = None, seed: Any = None) -> pd.DataFrame:
+        """Draw customers from the fitted model and return their summary.
+
+        Parameters
+        ----------
+        T : float or array-like
+            Observation length of each simulated customer (in the fitted time unit).
+        size : int, optional
+            Number of customers when ``T`` is a scalar.
+        seed : int or numpy.random.Generator, optional
+            Seed for reproducible draws.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``frequency``, ``recency`` and ``T`` for each simulated customer.
+        """
+        T_arr = np.asarray(T, dtype=np.float64)
+        if size is not None:
+            T_arr = np.broadcast_to(T_arr, (size,)).copy()
+        T_arr = np.atleast_1d(_non_negative(T_arr, "T"))
+        rng = np.random.default_rng(seed)
+        x, t_x = self.formulas.simulate(*self._theta, T_arr, rng)
+        df = pd.DataFrame({"frequency": np.asarray(x, dtype=np.float64), "recency": t_x, "T": T_arr})
+        df.index.name = "customer_id"
+        if getattr(self, "time_unit_", None) is not None:
+            df.attrs["time_unit"] = self.time_unit_
+        return df
+
+
+def _non_negative(value: Any, name: str) -> Any:
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise DataError(f"{name} must be finite and non-negative, got {value!r}")
+    return arr if arr.ndim else float(arr)
+
+
+def _count(value: Any, name: str) -> Any:
+    arr = np.asarray(value)
+    if not np.all(np.isfinite(arr.astype(float))) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+        raise DataError(f"{name} must be a non-negative whole number, got {value!r}")
+    return arr.astype(np.float64) if arr.ndim else float(arr)

@@ -1,0 +1,88 @@
+"""BG/BB: the discrete-time beta-geometric / beta-Bernoulli model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clvlab.errors import DataError
+from clvlab.formulas import bgbb as _formulas
+from clvlab.models.base import FloatArray, TransactionModel
+
+__all__ = ["BetaGeoBetaBinom"]
+
+
+class BetaGeoBetaBinom(TransactionModel):
+    """BG/BB model (Fader, Hardie & Shang 2010, Marketing Science 29(6)) for discrete opportunities.
+
+    At each of ``n_periods`` transaction opportunities an active customer transacts with probability
+    p ~ Beta(alpha, beta); between opportunities they drop out with probability theta ~ Beta(gamma, delta).
+    The summary has ``frequency`` (transactions after the first opportunity), ``recency`` (the last
+    opportunity with a transaction, 0 if none) and ``n_periods`` (opportunities observed).
+
+    Horizons in the predictions (``t``) count future opportunities; P(X = n) given history is not offered.
+
+    Parameters
+    ----------
+    penalizer : float
+        Optional L2 penalty on the parameters (see :class:`~clvlab.models.base.BaseModel`).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``alpha``, ``beta``, ``gamma``, ``delta``.
+
+    Examples
+    --------
+    >>> import clvlab
+    >>> donations = clvlab.datasets.load_donations()
+    >>> model = clvlab.BetaGeoBetaBinom().fit(donations, weights="weights")
+    >>> model.params_.round(3).tolist()
+    [1.204, 0.75, 0.657, 2.783]
+    """
+
+    param_names = ("alpha", "beta", "gamma", "delta")
+    data_columns = ("frequency", "recency", "n_periods")
+    formulas = _formulas
+    _integer_columns = ("frequency", "recency", "n_periods")
+    _recency_age = ("recency", "n_periods")
+
+    def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
+        return np.ones(4)
+
+    def _validate(self, data: Any) -> tuple[pd.Index, dict[str, FloatArray]]:
+        index, cols = super()._validate(data)
+        too_many = cols["frequency"] > cols["n_periods"]
+        if too_many.any():
+            raise DataError(
+                f"frequency exceeds n_periods (more transactions than opportunities) at row "
+                f"{int(np.flatnonzero(too_many)[0])}"
+            )
+        return index, cols
+
+    def predict_purchase_probability(self, data: Any, t: float, n: int) -> pd.Series:
+        """Not available for BG/BB."""
+        raise NotImplementedError("BetaGeoBetaBinom has no conditional P(X = n) given history")
+
+    def predict_purchases(self, data: Any, t: float) -> pd.Series:
+        """Expected transactions in the next ``t`` opportunities given each customer's history."""
+        _whole(t, "t")
+        return super().predict_purchases(data, t)
+
+    def predict_p_alive(self, data: Any) -> pd.Series:
+        """Probability that each customer is alive at the next opportunity (n_periods + 1)."""
+        return super().predict_p_alive(data)
+
+    def simulate(self, T: Any, *, size: int | None = None, seed: Any = None) -> pd.DataFrame:
+        """Draw customers observed for ``T`` opportunities; returns frequency, recency, n_periods."""
+        _whole(T, "T")
+        df = super().simulate(T, size=size, seed=seed)
+        return df.rename(columns={"T": "n_periods"})
+
+
+def _whole(value: Any, name: str) -> None:
+    arr = np.asarray(value, dtype=np.float64)
+    if np.any(arr != np.round(arr)):
+        raise DataError(f"{name} counts opportunities and must be a whole number, got {value!r}")

@@ -1,0 +1,35 @@
+"""MBG/NBD: the modified BG/NBD, where a customer may also drop out right after the first purchase."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from clvlab.formulas import mbgnbd as _formulas
+from clvlab.models._start import rate_scale
+from clvlab.models.base import FloatArray, TransactionModel
+
+__all__ = ["ModifiedBetaGeo"]
+
+
+class ModifiedBetaGeo(TransactionModel):
+    """MBG/NBD model (Batislam, Denizel & Filiztekin 2007, IJRM 24(3)).
+
+    As BG/NBD, but the drop-out opportunity also follows the first purchase, so customers with no repeat
+    purchase can be inactive too. ``alpha`` is in the data's time unit.
+
+    Parameters
+    ----------
+    penalizer : float
+        Optional L2 penalty on the parameters (see :class:`~clvlab.models.base.BaseModel`).
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``a``, ``b``.
+    """
+
+    param_names = ("r", "alpha", "a", "b")
+    formulas = _formulas
+
+    def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
+        return np.array([1.0, rate_scale(columns, weights), 1.0, 1.0])
