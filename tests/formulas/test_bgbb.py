@@ -49,13 +49,17 @@ def random_histories(rng: np.random.Generator, size: int, n_max: int) -> tuple[n
 # ------------------------------------------------------------------------------------------------
 # independent reference implementations (tests only)
 # ------------------------------------------------------------------------------------------------
+def _ll_mp(a: mp.mpf, b: mp.mpf, g: mp.mpf, d: mp.mpf, x: int, t_x: int, n: int) -> mp.mpf:
+    """The FHS 2010 likelihood summed term by term at the current mpmath precision."""
+    first = mp.beta(a + x, b + n - x) * mp.beta(g, d + n)
+    rest = mp.fsum(mp.beta(a + x, b + t_x - x + i) * mp.beta(g + 1, d + t_x + i) for i in range(n - t_x))
+    return mp.log((first + rest) / (mp.beta(a, b) * mp.beta(g, d)))
+
+
 def ll_mpmath(a: float, b: float, g: float, d: float, x: int, t_x: int, n: int, dps: int = 40) -> mp.mpf:
-    """The FHS 2010 likelihood summed term by term in arbitrary precision."""
+    """The FHS 2010 likelihood in arbitrary precision (``dps`` digits)."""
     with mp.workdps(dps):
-        a, b, g, d = (mp.mpf(v) for v in (a, b, g, d))
-        first = mp.beta(a + x, b + n - x) * mp.beta(g, d + n)
-        rest = mp.fsum(mp.beta(a + x, b + t_x - x + i) * mp.beta(g + 1, d + t_x + i) for i in range(n - t_x))
-        return mp.log((first + rest) / (mp.beta(a, b) * mp.beta(g, d)))
+        return _ll_mp(*(mp.mpf(v) for v in (a, b, g, d)), x, t_x, n)
 
 
 def latent_quadrature_likelihood(a: float, b: float, g: float, d: float, x: int, t_x: int, n: int) -> float:
@@ -164,7 +168,8 @@ def test_likelihood_equals_latent_quadrature(params: tuple[float, ...]) -> None:
     x, t_x, n = (np.array(v, dtype=float) for v in zip(*hist, strict=True))
     ours = np.exp(bgbb.loglik(*params, x, t_x, n))
     ref = [latent_quadrature_likelihood(*params, *h) for h in hist]
-    np.testing.assert_allclose(ours, ref, rtol=1e-11)
+    # the Gauss-Jacobi nodes themselves are accurate to ~1e-11 for gamma = 0.05 (weight theta^-0.95)
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
 
 
 def test_loglik_vs_mpmath_mixed_long_histories() -> None:
@@ -308,7 +313,7 @@ def test_gradient_vs_mpmath_long_history() -> None:
                 def f(v: mp.mpf, k: int = k, c: tuple[int, int, int] = c) -> mp.mpf:
                     p = [mp.mpf(q) for q in params]
                     p[k] = v
-                    return ll_mpmath(*p, *c, dps=30)
+                    return _ll_mp(*p, *c)
 
                 ref = mp.diff(f, mp.mpf(params[k]))
                 assert grad[k][i] == pytest.approx(float(ref), rel=1e-9, abs=1e-12)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import betaln, digamma, exprel, gammaln, polygamma
+from scipy.special import betaln, digamma, exprel, gammaln
 
 __all__ = [
     "conditional_expected_purchases",
@@ -61,8 +61,10 @@ IntArray = npt.NDArray[np.int64]
 # while the gradient grid is built (~30 MB).
 _GRID_CHUNK = 1 << 18
 
-# Below this |gamma - 1| the sums of survival probabilities use a Taylor expansion in (gamma - 1).
-_TAYLOR_EPS = 1e-3
+# Stirling series for differences of log-gamma: arguments are shifted to at least this value, and the
+# coefficients B_2j / (2j (2j - 1)), j = 1..5.
+_STIRLING_MIN = 20.0
+_STIRLING_COEF = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,32 +115,52 @@ def _log_diff(big: FloatArray, small: FloatArray) -> FloatArray:
     return np.where(np.isneginf(big), -np.inf, out)
 
 
+def _log1p_ratio(t: FloatArray) -> FloatArray:
+    """log1p(t) / t, accurate near t = 0 (value 1 there)."""
+    small = np.abs(t) < 1e-5
+    ts = np.where(small, 1.0, t)
+    series = 1.0 - t * (0.5 - t * (1.0 / 3.0 - t * 0.25))
+    return np.where(small, series, np.log1p(ts) / ts)
+
+
+def _lgamma_slope(z: FloatArray, eps: FloatArray) -> FloatArray:
+    r"""Divided difference :math:`[\ln\Gamma(z + \epsilon) - \ln\Gamma(z)] / \epsilon` (``psi(z)`` at 0).
+
+    For ``z + K >= 20`` the Stirling series (five Bernoulli terms, truncation below 1e-17) is differenced
+    analytically, so no cancellation occurs however small ``epsilon`` is; smaller ``z`` are shifted up with
+    :math:`\ln\Gamma(z + 1 + \epsilon) - \ln\Gamma(z + 1) = [\ln\Gamma(z + \epsilon) - \ln\Gamma(z)]
+    + \ln(1 + \epsilon / z)`. Requires ``z > 0`` and ``z + eps > 0``.
+    """
+    shift = np.ceil(np.maximum(_STIRLING_MIN - z, 0.0))
+    zs = z + shift
+    w = zs + eps
+    out = (zs - 0.5) / zs * _log1p_ratio(eps / zs) + np.log(w) - 1.0
+    zi, wi = 1.0 / zs, 1.0 / w
+    for j, c in enumerate(_STIRLING_COEF, start=1):
+        r = 2 * j - 1  # d/d-eps of the term c * z^(-r): -c * sum_i z^-(i+1) w^-(r-i)
+        out = out - c * sum(zi ** (i + 1) * wi ** (r - i) for i in range(r))
+    n_shift = int(shift.max()) if shift.size else 0
+    for k in range(n_shift):
+        zk = z + k
+        out = out - np.where(k < shift, _log1p_ratio(eps / zk) / zk, 0.0)
+    return out
+
+
 def _sum_survival(gamma: FloatArray, d: FloatArray, m: FloatArray) -> FloatArray:
     r"""Sum of beta-geometric survival ratios, :math:`\sum_{k=0}^{m-1} B(\gamma, d + k) / B(\gamma, d)`.
 
     Closed form (the telescoping identity behind FHS 2010's E[X(n)] and eq. 13):
-    :math:`\frac{d + \gamma - 1}{\gamma - 1}\,[1 - (d)_m / (d + \gamma - 1)_m]`, evaluated as
-    :math:`(d + \epsilon)\,(-L/\epsilon)\,\mathrm{exprel}(L)` with :math:`\epsilon = \gamma - 1` and
-    :math:`L = \ln B(d + \epsilon, m) - \ln B(d, m)`. For :math:`|\epsilon| < 10^{-3}` the ratio
-    :math:`L/\epsilon` comes from its Taylor series in polygamma functions, so :math:`\gamma = 1` is
-    handled exactly. ``m`` may be real; ``m <= 0`` gives 0.
+    :math:`\frac{d + \epsilon}{\epsilon}\,[1 - (d)_m / (d + \epsilon)_m]` with :math:`\epsilon = \gamma - 1`,
+    evaluated as :math:`(d + \epsilon)\,(-q)\,\mathrm{exprel}(q\epsilon)` where
+    :math:`q = \ln[(d)_m / (d + \epsilon)_m] / \epsilon` is a difference of two
+    :func:`_lgamma_slope` values. This has no removable singularity at :math:`\gamma = 1` and no
+    cancellation for :math:`\gamma` near 1. ``m`` may be real; ``m <= 0`` gives 0. Requires ``d >= 1``.
     """
-    eps = gamma - 1.0
-    pos = m > 0
-    ms = np.where(pos, m, 1.0)
-    small = np.abs(eps) < _TAYLOR_EPS
-    eps_direct = np.where(small, 1.0, eps)
-    ratio_direct = (betaln(d + eps, ms) - betaln(d, ms)) / eps_direct
-    # Taylor: L / eps = sum_{k>=1} eps^(k-1) / k! * (psi^(k-1)(d) - psi^(k-1)(d + m))
-    eps_t = np.where(small, eps, 0.0)
-    dm = d + ms
-    ratio_taylor = digamma(d) - digamma(dm)
-    coef = np.ones_like(eps_t)
-    for k in range(1, 6):
-        coef = coef * eps_t / (k + 1)
-        ratio_taylor = ratio_taylor + coef * (polygamma(k, d) - polygamma(k, dm))
-    ratio = np.where(small, ratio_taylor, ratio_direct)
-    s = (d + eps) * (-ratio) * exprel(ratio * eps)
+    eps, dd, mm = np.broadcast_arrays(gamma - 1.0, d, m)
+    pos = mm > 0
+    ms = np.where(pos, mm, 1.0)
+    q = _lgamma_slope(dd, eps) - _lgamma_slope(dd + ms, eps)
+    s = (dd + eps) * (-q) * exprel(q * eps)
     return np.where(pos, s, 0.0)
 
 
@@ -616,7 +638,7 @@ def simulate(
     theta = rng.beta(np.broadcast_to(g, shape), np.broadcast_to(d, shape))
     u_death = 1.0 - rng.random(shape)  # in (0, 1]
     u_last = 1.0 - rng.random(shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # number of opportunities survived: floor(ln U / ln(1 - theta)), inf when theta == 0
         alive = np.floor(np.log(u_death) / np.log1p(-theta))
         trailing = np.floor(np.log(u_last) / np.log1p(-p))

@@ -160,6 +160,35 @@ class BaseModel:
             )
         return self
 
+    @classmethod
+    def from_params(cls, params: Any, *, time_unit: str | None = None, **hyperparameters: Any) -> Self:
+        """Build a model with known parameters (e.g. published ones) for prediction or simulation.
+
+        Parameters
+        ----------
+        params : mapping or pandas.Series
+            A positive value for each name in :attr:`param_names`.
+        time_unit : str, optional
+            Time unit of the parameters (``"D"``, ``"W"``, ...), checked against data at prediction.
+
+        Examples
+        --------
+        >>> import clvlab
+        >>> m = clvlab.BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, time_unit="W")
+        >>> round(float(m.expected_purchases(52)), 3)
+        1.444
+        """
+        values = dict(params)
+        if set(values) != set(cls.param_names):
+            raise ValueError(f"{cls.__name__} needs parameters {list(cls.param_names)}, got {sorted(values)}")
+        arr = np.array([float(values[k]) for k in cls.param_names])
+        if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+            raise ValueError(f"{cls.__name__} parameters must be positive and finite, got {values}")
+        model = cls(**hyperparameters)
+        model.params_ = pd.Series(arr, index=list(cls.param_names), name="estimate")
+        model.time_unit_ = time_unit
+        return model
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
             raise NotFittedError(
@@ -179,6 +208,8 @@ class BaseModel:
         rows (estimate column only) and in ``df.attrs``.
         """
         self._check_fitted()
+        if not hasattr(self, "log_likelihood_"):
+            raise NotFittedError(f"this {type(self).__name__} was built from parameters, not fitted: no summary")
         est = self.params_.to_numpy()
         se = np.sqrt(np.diag(self.covariance_.to_numpy()))
         se_log = np.sqrt(np.diag(self._log_covariance))
