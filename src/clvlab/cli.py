@@ -1,82 +1,271 @@
-"""The ``clvlab`` command line: a thin argparse layer over the public API."""
+"""The ``clvlab`` command line: a thin argparse layer over the public API.
+
+``clvlab run`` is the main job (summary, fit, value, targeting table, saved models); ``fit``, ``predict``
+and ``summary`` split it into steps for scoring jobs. Every error a user can fix ends the program with a
+one-line message and exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 
-from clvlab.errors import DataError
+from clvlab.errors import DataError, ModelFileError, NotFittedError
 
 __all__ = ["main"]
 
-_RUN_EXAMPLE = """example:
-  clvlab run                                      # the bundled CDNOW log
-  clvlab run --transactions log.csv --customer-id cust --datetime day --amount value --time-unit W
-"""
+T = TypeVar("T")
+
+_MODELS = {"bgnbd": "BetaGeo", "pareto-nbd": "ParetoNBD", "mbgnbd": "ModifiedBetaGeo"}
+_MODEL_FILES = {"bgnbd": "bgnbd.json", "pareto-nbd": "pareto_nbd.json", "mbgnbd": "mbgnbd.json"}
 
 
-def _read_transactions(path: Path) -> pd.DataFrame:
+def _step(message: str, fn: Callable[[], T]) -> T:
+    """Run one step of a job and report it with its duration."""
+    print(f"  {message} ...", end="", flush=True)
+    t0 = time.perf_counter()
+    result = fn()
+    print(f" done ({time.perf_counter() - t0:.2f} s)", flush=True)
+    return result
+
+
+def _read_table(path: Path, what: str) -> pd.DataFrame:
     if not path.exists():
-        raise DataError(f"no such file: {path}")
-    if path.suffix.lower() in {".parquet", ".pq"}:
+        raise DataError(f"{what} file not found: {path}")
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
         return pd.read_parquet(path)
-    if path.suffix.lower() in {".csv", ".txt"} or path.name.lower().endswith(".csv.gz"):
+    if name.endswith((".csv", ".csv.gz", ".txt")):
         return pd.read_csv(path)
-    raise DataError(f"{path}: transactions must be a .csv or .parquet file")
+    raise DataError(f"{path}: {what} must be a .csv or .parquet file")
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _write_table(table: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        table.to_parquet(path)
+    elif path.suffix.lower() == ".csv":
+        table.to_csv(path)
+    else:
+        raise DataError(f"{path}: output must end in .csv or .parquet")
+    return path
+
+
+def _load_log(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     import clvlab
 
     if args.transactions is None:
-        log = clvlab.datasets.load_cdnow_transactions()
-        source = "bundled CDNOW 1/10 sample (2,357 customers)"
-    else:
-        log = _read_transactions(Path(args.transactions))
-        source = str(args.transactions)
-    summary = clvlab.rfm_summary(
+        return clvlab.datasets.load_cdnow_transactions(), "the bundled CDNOW 1/10 sample"
+    return _read_table(Path(args.transactions), "transactions"), str(args.transactions)
+
+
+def _summarise(log: pd.DataFrame, args: argparse.Namespace, time_unit: str) -> pd.DataFrame:
+    import clvlab
+
+    return clvlab.rfm_summary(
         log,
         customer_id=args.customer_id,
         datetime=args.datetime,
         monetary_value=args.amount,
         observation_end=args.observation_end,
-        time_unit=args.time_unit,
+        time_unit=time_unit,
+        drop_after_end=args.observation_end is not None,
     )
-    print(f"clvlab {clvlab.__version__}: RFM summary of {source}, time unit {args.time_unit!r}")
-    print(f"{len(summary):,} customers; {int(summary['frequency'].sum()):,} repeat purchase occasions; "
-          f"{int((summary['frequency'] == 0).sum()):,} without a repeat purchase")
-    print(summary.describe().T.round(3).to_string())
+
+
+def _value_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "horizon": float(args.horizon),
+        "discount_rate": float(args.discount_rate),
+        "discount_period": float(args.discount_period),
+        "interval": args.interval,
+    }
+
+
+def _fit_models(summary: pd.DataFrame, model_key: str) -> tuple[Any, Any]:
+    import clvlab
+
+    cls = getattr(clvlab, _MODELS[model_key])
+    transaction = _step(f"fitting {cls.__name__}", lambda: cls().fit(summary))
+    spend = _step("fitting GammaGamma", lambda: clvlab.GammaGamma().fit(summary))
+    return transaction, spend
+
+
+def _print_models(*models: Any) -> None:
+    for model in models:
+        print(f"\n{type(model).__name__} (time unit {model.time_unit_!r}):")
+        print(model.summary().round(4).to_string())
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import clvlab
+
+    out = Path(args.out)
+    models_dir = Path(args.models_dir) if args.models_dir else out / "models"
+    log, source = _load_log(args)
+    print(f"clvlab {clvlab.__version__}: main job on {source}")
+    summary = _step(f"summarising {len(log):,} transactions", lambda: _summarise(log, args, args.time_unit))
+    print(
+        f"  {len(summary):,} customers, {int(summary['frequency'].sum()):,} repeat purchases, "
+        f"time unit {args.time_unit!r}"
+    )
+    transaction, spend = _fit_models(summary, args.model)
+    _print_models(transaction, spend)
     print()
-    print(summary.head(10).round(3).to_string())
-    if args.out is not None:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        summary.to_csv(out / "rfm_summary.csv")
-        print(f"\nwrote {out / 'rfm_summary.csv'}")
+    table = _step(
+        "valuing customers",
+        lambda: clvlab.predict_customer_value(transaction, spend, summary, **_value_kwargs(args)),
+    )
+    written = [_write_table(table, out / "targeting.csv")]
+    try:
+        written.append(_write_table(table, out / "targeting.parquet"))
+    except ImportError:
+        print("  (pyarrow is not installed: Parquet output skipped; pip install 'clvlab[parquet]')")
+    written.append(transaction.save(models_dir / _MODEL_FILES[args.model]))
+    written.append(spend.save(models_dir / "gamma_gamma.json"))
+    print(
+        f"\nCLV over {args.horizon:g} {args.time_unit} at {100 * args.discount_rate:g}% per "
+        f"{args.discount_period:g} {args.time_unit}; top customers:"
+    )
+    print(table.sort_values("clv_rank").head(args.top).round(3).to_string())
+    print("\nsegments:")
+    seg = table.groupby("segment", sort=False)["clv"].agg(customers="size", clv="sum")
+    seg["value_share"] = seg["clv"] / seg["clv"].sum()
+    print(seg.round(3).to_string())
+    print("\nwrote:")
+    for path in written:
+        print(f"  {path}")
     return 0
 
 
+def _cmd_fit(args: argparse.Namespace) -> int:
+    log, source = _load_log(args)
+    print(f"fitting on {source}")
+    summary = _step("summarising", lambda: _summarise(log, args, args.time_unit))
+    transaction, spend = _fit_models(summary, args.model)
+    _print_models(transaction, spend)
+    out = Path(args.out)
+    paths = [transaction.save(out / _MODEL_FILES[args.model]), spend.save(out / "gamma_gamma.json")]
+    print("\nwrote:\n" + "\n".join(f"  {p}" for p in paths))
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import clvlab
+
+    transaction = clvlab.load(args.model)
+    spend = clvlab.load(args.spend_model)
+    unit = transaction.time_unit_ or "D"
+    if args.summary is not None:
+        summary = _read_table(Path(args.summary), "summary")
+        if args.customer_id in summary.columns:
+            summary = summary.set_index(args.customer_id)
+        summary.attrs["time_unit"] = unit
+    else:
+        log, _ = _load_log(args)
+        summary = _summarise(log, args, unit)
+    table = _step(
+        f"scoring {len(summary):,} customers",
+        lambda: clvlab.predict_customer_value(transaction, spend, summary, **_value_kwargs(args)),
+    )
+    path = _write_table(table, Path(args.output))
+    print(f"wrote {path} ({len(table):,} rows)")
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    import clvlab
+
+    for path in args.models:
+        model = clvlab.load(path)
+        print(f"{path}:")
+        _print_models(model)
+    return 0
+
+
+def _add_log_options(p: argparse.ArgumentParser, *, with_time_unit: bool = True) -> None:
+    g = p.add_argument_group("transaction log")
+    g.add_argument("--transactions", help="CSV or Parquet transaction log (default: the bundled CDNOW log)")
+    g.add_argument("--customer-id", default="customer_id", help="customer id column (default: %(default)s)")
+    g.add_argument("--datetime", default="date", help="date column (default: %(default)s)")
+    g.add_argument("--amount", default="amount", help="amount column (default: %(default)s)")
+    g.add_argument("--observation-end", help="last day of observation; later rows are ignored (default: last date)")
+    if with_time_unit:
+        g.add_argument("--time-unit", default="W", choices=["D", "W", "M", "Y"], help="time unit (default: W)")
+
+
+def _add_value_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("value")
+    g.add_argument("--horizon", type=float, default=52.0, help="horizon in time units; 'inf' for residual value (default: 52)")
+    g.add_argument("--discount-rate", type=float, default=0.10, help="rate per discount period (default: 0.10)")
+    g.add_argument("--discount-period", type=float, default=52.0, help="period length in time units (default: 52)")
+    g.add_argument("--interval", type=float, help="add CLV bounds at this level, e.g. 0.9")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="clvlab", description="Probabilistic customer lifetime value.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="clvlab",
+        description="Probabilistic customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,fit,predict,summary}")
+    raw = argparse.RawDescriptionHelpFormatter
+
     run = sub.add_parser(
         "run",
-        help="the main job: summarise a transaction log (default: the bundled CDNOW data)",
-        epilog=_RUN_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="the main job: summary, fit, value, targeting table and saved models",
+        formatter_class=raw,
+        epilog="examples:\n  clvlab run                      # the bundled CDNOW data, into ./clvlab-output\n"
+        "  clvlab run --transactions log.parquet --customer-id cust --datetime day --amount value \\\n"
+        "      --time-unit D --horizon 365 --discount-rate 0.1 --discount-period 365 --out results",
     )
-    run.add_argument("--transactions", help="CSV or Parquet transaction log (default: bundled CDNOW)")
-    run.add_argument("--customer-id", default="customer_id", help="customer id column (default: %(default)s)")
-    run.add_argument("--datetime", default="date", help="date column (default: %(default)s)")
-    run.add_argument("--amount", default="amount", help="amount column (default: %(default)s)")
-    run.add_argument("--observation-end", help="end of observation (default: last date in the log)")
-    run.add_argument("--time-unit", default="W", choices=["D", "W", "M", "Y"], help="time unit (default: W)")
-    run.add_argument("--out", help="directory to write results into")
+    _add_log_options(run)
+    run.add_argument("--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)")
+    _add_value_options(run)
+    run.add_argument("--out", default="clvlab-output", help="output directory (default: %(default)s)")
+    run.add_argument("--models-dir", help="where to save the fitted models (default: OUT/models)")
+    run.add_argument("--top", type=int, default=10, help="rows of the table to print (default: 10)")
     run.set_defaults(func=_cmd_run)
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit a transaction model and Gamma-Gamma and save them",
+        formatter_class=raw,
+        epilog="example:\n  clvlab fit --transactions log.csv --model pareto-nbd --out models",
+    )
+    _add_log_options(fit)
+    fit.add_argument("--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)")
+    fit.add_argument("--out", default="models", help="directory for the model files (default: %(default)s)")
+    fit.set_defaults(func=_cmd_fit)
+
+    predict = sub.add_parser(
+        "predict",
+        help="score customers with saved models and write the targeting table",
+        formatter_class=raw,
+        epilog="example:\n  clvlab predict --model models/bgnbd.json --spend-model models/gamma_gamma.json \\\n"
+        "      --transactions new_log.csv --output scores.parquet",
+    )
+    predict.add_argument("--model", required=True, help="saved transaction model (JSON)")
+    predict.add_argument("--spend-model", required=True, help="saved Gamma-Gamma model (JSON)")
+    _add_log_options(predict, with_time_unit=False)
+    predict.add_argument("--summary", help="score a summary file (frequency, recency, T, monetary_value) instead")
+    _add_value_options(predict)
+    predict.add_argument("--output", required=True, help="output file, .csv or .parquet")
+    predict.set_defaults(func=_cmd_predict)
+
+    summary = sub.add_parser(
+        "summary",
+        help="print the parameter summary of saved models",
+        formatter_class=raw,
+        epilog="example:\n  clvlab summary models/bgnbd.json models/gamma_gamma.json",
+    )
+    summary.add_argument("models", nargs="+", help="saved model files")
+    summary.set_defaults(func=_cmd_summary)
     return parser
 
 
@@ -85,9 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except DataError as exc:
-        print(f"clvlab: error: {exc}", file=sys.stderr)
+    except (DataError, ModelFileError, NotFittedError, FileNotFoundError, ValueError) as exc:
+        print(f"\nclvlab: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nclvlab: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

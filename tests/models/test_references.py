@@ -89,9 +89,11 @@ def test_gamma_gamma_cdnow(cdnow_summary):
     assert model.log_likelihood_ == pytest.approx(-4055.92, abs=0.01)
     assert model.n_customers_ == 946
     # REFERENCES.md: E[M | data] for the first customers of the summary: 24.65, 18.91, 35.17
-    # (Hardie's spreadsheet); the first three CDNOW customers with repeat purchases.
-    repeaters = cdnow_summary[cdnow_summary["frequency"] > 0].iloc[:3]
-    np.testing.assert_allclose(model.predict_spend(repeaters).to_numpy(), [24.65, 18.91, 35.17], atol=0.01)
+    # (Hardie's spreadsheet): customers 1, 2, 3; customer 3 has no repeat purchase and gets the
+    # population mean.
+    np.testing.assert_allclose(
+        model.predict_spend(cdnow_summary.iloc[:3]).to_numpy(), [24.65, 18.91, 35.17], atol=0.01
+    )
     # Customers without a repeat purchase get the population mean p * gamma / (q - 1).
     spend = model.predict_spend(cdnow_summary)
     p, q, g = model.params_

@@ -46,7 +46,7 @@ Array = npt.NDArray[np.float64]
 # Routing thresholds of _inv_p_moment (tested in tests/formulas/test_bgnbd.py).
 _SERIES_RHO_MAX = 0.2  # power series in u = t/A when u * max((c+1)/2, 1) <= this
 _SERIES_TERMS = 30  # 0.2**30 ~ 1e-21
-_CLOSED_KAPPA_MAX = 1e4  # closed form when its condition number is at most this ...
+_CLOSED_KAPPA_MAX = 1e3  # closed form when its condition number is at most this ...
 _CLOSED_GAMMA_MIN = 0.5  # ... and its hypergeometric lower parameter a + b' - 1 is at least this
 # Quadrature: asymptotic tails are used beyond |logit p| where the first neglected term is ~_QUAD_EPS**2.
 _QUAD_EPS = 3e-9
@@ -394,6 +394,8 @@ def _inv_p_moment_quad(a: Array, beta: Array, c: Array, u: Array) -> Array:
         dens = np.exp(a * lp + beta * l1p - phis)
         num += dens * (-np.expm1(-c * np.log1p(p * u)) / p)
         den += dens
+    num *= h
+    den *= h
 
     # Geometric tails of the infinite trapezoid sum, from the two-term expansions at each end.
     # Left (p = e^q - e^2q + ...): dens ~ e^{aq - phis} (1 - (a+beta) e^q), g ~ g0 + g'(0) e^q.
@@ -681,7 +683,9 @@ def _simulate(
     # J = smallest j >= 1 with U > (1-p)^j, so P(J > j) = (1-p)^j.
     inner = (p > 0.0) & (p < 1.0)
     log_q = np.log1p(-np.where(inner, p, 0.5))
-    J = np.where(inner, np.maximum(np.ceil(np.log(uni) / log_q), 1.0), np.where(p >= 1.0, 1.0, np.inf))
+    with np.errstate(over="ignore"):  # p below ~1e-308 / log(U): J = inf, the customer never drops out
+        J_inner = np.maximum(np.ceil(np.log(uni) / log_q), 1.0)
+    J = np.where(inner, J_inner, np.where(p >= 1.0, 1.0, np.inf))
     X = np.minimum(N, J - shift)
     has = X > 0
     frac = rng.beta(np.where(has, X, 1.0), np.where(has, N - X + 1.0, 1.0))

@@ -189,6 +189,15 @@ class BaseModel:
         model.time_unit_ = time_unit
         return model
 
+    def save(self, path: Any) -> Any:
+        """Save the model as a versioned JSON file (see :mod:`clvlab.persistence`); returns the path.
+
+        Reload it with :func:`clvlab.load`. The file holds data only, never code.
+        """
+        from clvlab.persistence import save
+
+        return save(self, path)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
             raise NotFittedError(
@@ -199,6 +208,54 @@ class BaseModel:
     def _theta(self) -> tuple[float, ...]:
         self._check_fitted()
         return tuple(float(v) for v in self.params_.to_numpy())
+
+    def param_draws(self, n_draws: int = 1000, seed: Any = 0) -> FloatArray:
+        """Draws of the parameters from their asymptotic sampling distribution.
+
+        Normal on the log scale (where the model was fitted) with the inverse Hessian as covariance,
+        mapped back to the natural scale. Returns an array of shape (n_draws, n_params), columns in
+        :attr:`param_names` order.
+        """
+        self._check_fitted()
+        cov = getattr(self, "_log_covariance", None)
+        if cov is None or not np.all(np.isfinite(cov)):
+            raise ValueError(
+                f"this {type(self).__name__} has no parameter covariance (built from parameters, or a "
+                "singular Hessian), so intervals are unavailable"
+            )
+        if int(n_draws) < 2:
+            raise ValueError(f"n_draws must be at least 2, got {n_draws!r}")
+        rng = np.random.default_rng(seed)
+        chol = np.linalg.cholesky(cov)
+        z = rng.standard_normal((int(n_draws), len(self.param_names)))
+        return np.asarray(np.exp(np.log(self.params_.to_numpy())[None, :] + z @ chol.T), dtype=np.float64)
+
+    def _with_interval(
+        self,
+        fn: Any,
+        name: str,
+        index: pd.Index,
+        scalars: tuple[Any, ...],
+        columns: tuple[FloatArray, ...],
+        interval: float | None,
+        n_draws: int,
+        seed: Any,
+    ) -> pd.Series | pd.DataFrame:
+        """Evaluate ``fn(*params, *scalars, *columns)`` at the estimate and, with ``interval``, over
+        parameter draws (chunked over customers to bound memory), returning quantile bounds."""
+        point = np.asarray(fn(*self._theta, *scalars, *columns), dtype=np.float64)
+        series = pd.Series(np.broadcast_to(point, (len(index),)).copy(), index=index, name=name)
+        if interval is None:
+            return series
+        lo_q, hi_q = _interval_quantiles(interval)
+        draws = self.param_draws(n_draws, seed)
+        params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
+        lower = np.empty(len(index))
+        upper = np.empty(len(index))
+        for sl in _chunks(len(index), len(draws)):
+            vals = np.asarray(fn(*params, *scalars, *(c[sl] for c in columns)), dtype=np.float64)
+            lower[sl], upper[sl] = np.quantile(vals, [lo_q, hi_q], axis=0)
+        return pd.DataFrame({name: series, f"{name}_lower": lower, f"{name}_upper": upper}, index=index)
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
         """Parameter table: estimate, standard error and a (1 - alpha) confidence interval.
@@ -249,21 +306,44 @@ class TransactionModel(BaseModel):
     def _series(self, values: FloatArray, index: pd.Index, name: str) -> pd.Series:
         return pd.Series(np.asarray(values, dtype=np.float64), index=index, name=name)
 
-    def predict_purchases(self, data: Any, t: float) -> pd.Series:
+    def predict_purchases(
+        self, data: Any, t: float, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
+    ) -> pd.Series | pd.DataFrame:
         """Expected number of purchases in (T, T + t] given each customer's history, E[X(T, T+t) | x, t_x, T].
 
-        ``t`` is in the data's time unit.
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Customer summary (``frequency``, ``recency``, ``T``).
+        t : float
+            Horizon in the data's time unit.
+        interval : float, optional
+            With a level such as 0.9, also return ``expected_purchases_lower`` and ``_upper``: quantiles
+            of the prediction over ``n_draws`` draws of the parameters from their asymptotic sampling
+            distribution (parameter uncertainty, not purchase-to-purchase randomness), seeded by ``seed``.
+
+        Returns
+        -------
+        pandas.Series or pandas.DataFrame
+            Indexed by customer id.
         """
         index, cols = self._predict_arrays(data)
         t = _non_negative(t, "t")
-        return self._series(
-            self.formulas.conditional_expected_purchases(*self._theta, t, *cols), index, "expected_purchases"
+        return self._with_interval(
+            self.formulas.conditional_expected_purchases, "expected_purchases", index, (t,), cols,
+            interval, n_draws, seed,
         )
 
-    def predict_p_alive(self, data: Any) -> pd.Series:
-        """Probability that each customer is still active at the end of observation, P(alive | x, t_x, T)."""
+    def predict_p_alive(
+        self, data: Any, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
+    ) -> pd.Series | pd.DataFrame:
+        """Probability that each customer is still active at the end of observation, P(alive | x, t_x, T).
+
+        ``interval``, ``n_draws`` and ``seed`` add parameter-uncertainty bounds as in
+        :meth:`predict_purchases`.
+        """
         index, cols = self._predict_arrays(data)
-        return self._series(self.formulas.p_alive(*self._theta, *cols), index, "p_alive")
+        return self._with_interval(self.formulas.p_alive, "p_alive", index, (), cols, interval, n_draws, seed)
 
     def predict_purchase_probability(self, data: Any, t: float, n: int) -> pd.Series:
         """Probability of exactly ``n`` purchases in (T, T + t] given each customer's history."""
@@ -311,6 +391,19 @@ class TransactionModel(BaseModel):
         if getattr(self, "time_unit_", None) is not None:
             df.attrs["time_unit"] = self.time_unit_
         return df
+
+
+def _interval_quantiles(interval: float) -> tuple[float, float]:
+    level = float(interval)
+    if not 0 < level < 1:
+        raise ValueError(f"interval must be a level strictly between 0 and 1 (e.g. 0.9), got {interval!r}")
+    return (1 - level) / 2, (1 + level) / 2
+
+
+def _chunks(n: int, n_draws: int, budget: int = 1 << 21) -> list[slice]:
+    """Customer slices such that draws x customers stays within ``budget`` elements per array."""
+    size = max(1, budget // max(n_draws, 1))
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
 def _non_negative(value: Any, name: str) -> Any:

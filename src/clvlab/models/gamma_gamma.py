@@ -15,6 +15,17 @@ from clvlab.models.base import BaseModel, FloatArray
 __all__ = ["GammaGamma"]
 
 
+def _spend(p: Any, q: Any, gamma: Any, x: FloatArray, m: FloatArray) -> FloatArray:
+    """E[M | x, m] for repeat customers, the population mean p gamma / (q - 1) for the others."""
+    population = np.asarray(_formulas.expected_spend(p, q, gamma), dtype=np.float64)
+    repeat = x > 0
+    # Give customers without repeat purchases a harmless placeholder, then overwrite them.
+    m_safe = np.where(repeat, m, 1.0)
+    x_safe = np.where(repeat, x, 1.0)
+    conditional = np.asarray(_formulas.conditional_expected_spend(p, q, gamma, x_safe, m_safe), dtype=np.float64)
+    return np.where(repeat, conditional, population)
+
+
 class GammaGamma(BaseModel):
     """Gamma-Gamma spend model (Fader, Hardie & Lee 2005 JMR; Fader & Hardie 2013).
 
@@ -71,19 +82,22 @@ class GammaGamma(BaseModel):
         mean_spend = float(weights @ columns[1]) / float(weights.sum())
         return np.array([1.0, 2.0, mean_spend])
 
-    def predict_spend(self, data: Any) -> pd.Series:
+    def predict_spend(
+        self, data: Any, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
+    ) -> pd.Series | pd.DataFrame:
         """Conditional expected mean transaction value E[M | x, m_x] per customer.
 
-        Customers with ``frequency == 0`` get the population mean :meth:`expected_spend`.
+        Customers with ``frequency == 0`` get the population mean :meth:`expected_spend`
+        (Fader, Hardie & Lee 2005 JMR, eq. 5). ``interval``, ``n_draws`` and ``seed`` add
+        parameter-uncertainty bounds as in :meth:`clvlab.BetaGeo.predict_purchases`.
         """
         self._check_fitted()
         self._check_time_unit(data)
         index, cols = self._validate(data)
-        x, m = cols["frequency"], cols["monetary_value"]
-        repeat = x > 0
-        values = np.full(len(x), self.expected_spend())
-        values[repeat] = self.formulas.conditional_expected_spend(*self._theta, x[repeat], m[repeat])
-        return pd.Series(values, index=index, name="expected_spend")
+        return self._with_interval(
+            _spend, "expected_spend", index, (), (cols["frequency"], cols["monetary_value"]),
+            interval, n_draws, seed,
+        )
 
     def expected_spend(self) -> float:
         """Population mean transaction value p gamma / (q - 1) (infinite when q <= 1)."""
