@@ -8,7 +8,7 @@ from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
 from clvlab.errors import ClvlabWarning, ConvergenceError, DataError, ModelFileError, NotFittedError
 from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.persistence import load
-from clvlab.value import VALUE_TIERS, customer_lifetime_value, predict_customer_value
+from clvlab.value import VALUE_TIERS, customer_lifetime_value, predict_customer_value, segment_summary
 
 __version__ = "0.1.0"
 
@@ -31,5 +31,6 @@ __all__ = [
     "load",
     "predict_customer_value",
     "rfm_summary",
+    "segment_summary",
     "validate_summary",
 ]

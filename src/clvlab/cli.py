@@ -134,10 +134,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"{args.discount_period:g} {args.time_unit}; top customers:"
     )
     print(table.sort_values("clv_rank").head(args.top).round(3).to_string())
-    print("\nsegments:")
-    seg = table.groupby("segment", sort=False)["clv"].agg(customers="size", clv="sum")
-    seg["value_share"] = seg["clv"] / seg["clv"].sum()
-    print(seg.round(3).to_string())
+    print("\nsegments (platinum: top 5% by CLV, gold: next 15%, silver: next 30%, bronze: bottom half):")
+    print(clvlab.segment_summary(table).round(3).to_string())
     print("\nwrote:")
     for path in written:
         print(f"  {path}")

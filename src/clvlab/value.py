@@ -26,7 +26,7 @@ from clvlab.models.gamma_gamma import GammaGamma, _spend
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["VALUE_TIERS", "customer_lifetime_value", "predict_customer_value"]
+__all__ = ["VALUE_TIERS", "customer_lifetime_value", "predict_customer_value", "segment_summary"]
 
 #: Value tiers of the targeting table: (name, share of customers), from the most valuable down, on the
 #: customers ranked by predicted CLV. Platinum: the top 5%; gold: the next 15% (to the top 20%); silver:
@@ -297,3 +297,25 @@ def predict_customer_value(
         discount_period=float(discount_period), method=method,
     )
     return table
+
+
+def segment_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Customers, total and mean CLV, value share and mean P(alive) per segment of a targeting table.
+
+    Rows follow :data:`VALUE_TIERS` (most valuable first); segments without customers show zeros.
+    """
+    order = [name for name, _ in VALUE_TIERS]
+    grouped = table.groupby("segment", sort=False)
+    out = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "clv_total": grouped["clv"].sum(),
+            "clv_mean": grouped["clv"].mean(),
+            "p_alive_mean": grouped["p_alive"].mean(),
+        }
+    ).reindex(order, fill_value=0.0)
+    out["customers"] = out["customers"].astype(np.int64)
+    total = float(out["clv_total"].sum())
+    out["value_share"] = out["clv_total"] / total if total > 0 else 0.0
+    out.index.name = "segment"
+    return out

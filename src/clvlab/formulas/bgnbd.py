@@ -29,6 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betainc, digamma, expit, gammaln, hyp2f1, log_expit, xlogy
 
+from clvlab.formulas import _beta_geometric as _bg
+
 __all__ = [
     "conditional_expected_purchases",
     "conditional_purchase_pmf",
@@ -726,3 +728,19 @@ def simulate(
         Time of the last repeat purchase (0 when ``x = 0``).
     """
     return _simulate(r, alpha, a, b, T, rng, shift=0)
+
+
+# -- Maximum-likelihood fast path ----------------------------------------------------------------------
+# The estimator prefers these when present: the same likelihood, grouped once per fit so that terms in
+# x, T and t_x alone are evaluated once per distinct value (see clvlab.formulas._beta_geometric).
+
+
+def prepare_fit(x: Array, t_x: Array, T: Array, weights: Array) -> _bg.FitData:
+    """Group de-duplicated rows (sorted by x) for :func:`fit_loglik_and_grad`."""
+    return _bg.prepare(x, t_x, T, weights, modified=False)
+
+
+def fit_loglik_and_grad(r: float, alpha: float, a: float, b: float, data: _bg.FitData) -> tuple[float, Array]:
+    """Weighted total log-likelihood and its gradient in (r, alpha, a, b), equal to
+    ``weights @ loglik(...)`` and the weighted sum of :func:`loglik_grad`."""
+    return _bg.weighted_loglik_and_grad(r, alpha, a, b, data)

@@ -76,6 +76,8 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 _DROP_LEVELS = (0.5, 2.0, 4.5, 8.0, 13.0, 20.0, 29.0, 40.0)
 # Offsets (in the integration variable) of extra cuts around a complex singularity of the integrand.
 _KINK_GRID = (-16.0, -8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
+# Newton steps per drop level (one already guarantees the level is reached, see _drop_points).
+_NEWTON_STEPS = 2
 # Rows processed at once by the quadrature (bounds the memory of the node arrays).
 _CHUNK = 4096
 
@@ -125,31 +127,37 @@ def _drop_points(
 ) -> FloatArray:
     """Points on one side of the maximum where the concave log-integrand has dropped by each level.
 
-    Each point is found by one step of the local quadratic model followed by Newton steps. For a concave
-    function, Newton steps towards a level set end on the far side of the root and then approach it
-    monotonically, so every returned point has dropped by at least its level (the truncation is safe) even
-    if not fully converged. Points are clipped to ``bound``.
+    The drop ``D(v) = psi(mode) - psi(v)`` is convex and increasing away from the mode and, for the
+    integrands used here (at most exponential in ``v``), ``ln D`` is concave, so Newton's method on
+    ``ln D(v) = ln level`` approaches the root monotonically from below (from above, its first step lands
+    below the root); it is exact in one step for a purely exponential or power-law drop. Each level starts
+    from the previous point; the first from the local quadratic model at the mode. Points are clipped to ``bound``; positions need
+    not be exact (they only delimit panels), and the outermost one reaches the last level to within
+    ``_NEWTON_STEPS`` Newton steps.
     """
-    f0, g0, h0 = psi(mode, *params)
-    v, fv, gv, hv = mode.copy(), f0, g0, h0
-    out = []
-    for level in _DROP_LEVELS:
-        target = f0 - level
-        gap = np.maximum(fv - target, 0.0)
-        slope, curv = np.abs(gv), np.abs(hv)
+    f0, g, h = psi(mode, *params)
+    far = side * np.inf
+
+    def quad_step(gap: FloatArray, slope: FloatArray, curv: FloatArray) -> FloatArray:
         denom = slope + np.sqrt(slope * slope + 2.0 * curv * gap)
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(denom > 0.0, 2.0 * gap / denom, np.inf)
-        v = v + side * np.where(np.isnan(step), np.inf, step)
-        v = np.minimum(v, bound) if side > 0 else np.maximum(v, bound)
-        for _ in range(3):
-            fv, gv, hv = psi(v, *params)
+            return np.where(denom > 0.0, 2.0 * gap / denom, np.inf)
+
+    def clip(v: FloatArray) -> FloatArray:
+        return np.clip(v, mode, bound) if side > 0 else np.clip(v, bound, mode)
+
+    v = clip(mode + side * quad_step(np.full_like(mode, _DROP_LEVELS[0]), np.abs(g), np.abs(h)))
+    out = []
+    for level in _DROP_LEVELS:
+        for _ in range(_NEWTON_STEPS):
+            f, g, h = psi(v, *params)
+            drop = f0 - f
+            slope = np.abs(g)
             with np.errstate(divide="ignore", invalid="ignore"):
-                step = (fv - target) / np.abs(gv)
-            step = np.where(np.isfinite(step), step, 0.0)
-            v = v + side * step
-            v = np.clip(v, mode, bound) if side > 0 else np.clip(v, bound, mode)
-        fv, gv, hv = psi(v, *params)
+                newton = (np.log(level) - np.log(drop)) * drop / slope
+            ok = (drop > 0.0) & (slope > 0.0)
+            step = np.where(ok, newton, quad_step(np.maximum(level - drop, 0.0), slope, np.abs(h)))
+            v = clip(v + side * np.where(np.isnan(step), far, step))
         out.append(v)
     pts = np.stack(out, axis=-1)
     return np.maximum.accumulate(pts, axis=-1) if side > 0 else np.minimum.accumulate(pts, axis=-1)
@@ -163,10 +171,12 @@ def _lc_nodes(
     hi: FloatArray,
     kinks: Sequence[FloatArray],
 ) -> tuple[FloatArray, FloatArray]:
-    """Quadrature nodes and log-weights (including the integrand) for ``int_lo^hi exp(psi(v)) dv``.
+    """Quadrature nodes and log-weights for ``int_lo^hi exp(psi(v)) dv`` (integrand not included).
 
     ``psi(v, *params)`` returns the concave log-integrand and its first two derivatives; ``mode`` is its
     maximiser clipped to ``[lo, hi]``; ``kinks`` are real parts of the integrand's complex singularities.
+    Panels are cut at the drop levels on both sides of the mode (the outermost ones truncate the range)
+    and on a geometric grid around each kink; empty panels are squeezed out.
     """
     right = _drop_points(psi, params, mode, hi, 1.0)
     left = _drop_points(psi, params, mode, lo, -1.0)
@@ -184,38 +194,43 @@ def _lc_nodes(
     b = np.take_along_axis(b, order, axis=1)[:, :, None]
     half = 0.5 * (b - a)
     nodes = (0.5 * (a + b) + half * _GL_X).reshape(a.shape[0], -1)
-    weights = (half * _GL_W).reshape(a.shape[0], -1)
-    f = psi(nodes, *params)[0]
     with np.errstate(divide="ignore"):
-        logw = np.log(weights) + f
-    return nodes, logw
+        log_w = np.log(half * _GL_W).reshape(a.shape[0], -1)
+    return nodes, log_w
 
 
-MomentFn = Callable[..., list[FloatArray]]
+NodeFn = Callable[..., tuple[FloatArray, list[FloatArray]]]
 
 
 def _lc_integrate(
     psi: PsiFn,
+    node_fn: NodeFn,
     params: Sequence[FloatArray],
     mode: FloatArray,
     lo: FloatArray,
     hi: FloatArray,
     kinks: Sequence[FloatArray],
-    moments: MomentFn | None = None,
-    n_moments: int = 0,
 ) -> tuple[FloatArray, list[FloatArray]]:
-    """Log of ``int_lo^hi exp(psi)`` and the integrand-weighted averages of ``moments`` (chunked)."""
+    """Log of ``int_lo^hi exp(psi)`` and integrand-weighted averages of extra functions, in row chunks.
+
+    ``node_fn(v, *params)`` returns ``psi(v)`` and a (possibly empty) list of functions of ``v`` whose
+    averages under the normalised integrand are wanted (used for derivatives under the integral sign).
+    """
     n = mode.size
     log_int = np.empty(n)
-    avgs = [np.empty(n) for _ in range(n_moments)]
+    avgs: list[FloatArray] = []
     for start in range(0, n, _CHUNK):
         sl = slice(start, start + _CHUNK)
         par = [p[sl] for p in params]
-        nodes, logw = _lc_nodes(psi, par, mode[sl], lo[sl], hi[sl], [k[sl] for k in kinks])
-        log_int[sl] = _logsumexp_rows(logw)
-        if moments is not None:
-            w = np.exp(logw - log_int[sl][:, None])
-            for avg, val in zip(avgs, moments(nodes, *par), strict=True):
+        nodes, log_w = _lc_nodes(psi, par, mode[sl], lo[sl], hi[sl], [k[sl] for k in kinks])
+        f, extra = node_fn(nodes, *par)
+        log_w = log_w + f
+        log_int[sl] = _logsumexp_rows(log_w)
+        if extra:
+            if not avgs:
+                avgs = [np.empty(n) for _ in extra]
+            w = np.exp(log_w - log_int[sl][:, None])
+            for avg, val in zip(avgs, extra, strict=True):
                 avg[sl] = np.sum(w * val, axis=1)
     return log_int, avgs
 
@@ -292,10 +307,14 @@ def _series_log_i(
     with np.errstate(divide="ignore"):
         need = np.log(1e-16 * (1.0 - z0)) / np.log(z0)
     need = np.where(z0 > 0.0, need, 0.0)
-    levels = np.array([1, 6, 10, 14, 18, 22, 26, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384])
+    levels = np.array(
+        [1, 6, 10, 14, 18, 22, 26, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384]
+    )
     group = np.searchsorted(levels, need)
     for gid in np.unique(group):
-        n_terms = int(levels[min(gid, levels.size - 1)]) if gid < levels.size else int(np.ceil(need.max())) + 1
+        n_terms = (
+            int(levels[min(gid, levels.size - 1)]) if gid < levels.size else int(np.ceil(need.max())) + 1
+        )
         sel = group == gid
         idx: slice | NDArray[np.intp] = slice(None) if sel.all() else np.flatnonzero(sel)
         ez, bz = e[idx], b[idx]
@@ -336,16 +355,28 @@ def _psi_lik(
     return f, (1.0 - b) - e * g, -e * g * (1.0 - g)
 
 
-def _moments_lik(u: FloatArray, e: FloatArray, b: FloatArray, w0: FloatArray) -> list[FloatArray]:
-    """``u``, ``ln((c+tau)/(c+t_x))``, ``(m+t_x)/(m+tau)`` and ``(c+t_x)/(c+tau)`` at the nodes."""
-    w0 = _col(w0, u)
+def _nodes_lik(
+    u: FloatArray, e: FloatArray, b: FloatArray, w0: FloatArray
+) -> tuple[FloatArray, list[FloatArray]]:
+    """Log-integrand of ``I`` at the nodes and ``u``, ``ln((c+tau)/(c+t_x))``, ``(m+t_x)/(m+tau)``,
+    ``(c+t_x)/(c+tau)``."""
+    e, b, w0 = _col(e, u), _col(b, u), _col(w0, u)
     em = np.expm1(u)
-    return [u, np.log1p(w0 * em), np.exp(-u), 1.0 / (1.0 + w0 * em)]
+    l_c = np.log1p(w0 * em)
+    return (1.0 - b) * u - e * l_c, [u, l_c, np.exp(-u), np.exp(-l_c)]
+
+
+def _nodes_lik_value(
+    u: FloatArray, e: FloatArray, b: FloatArray, w0: FloatArray
+) -> tuple[FloatArray, list[FloatArray]]:
+    """Log-integrand of ``I`` at the nodes only."""
+    e, b, w0 = _col(e, u), _col(b, u), _col(w0, u)
+    return (1.0 - b) * u - e * np.log1p(w0 * np.expm1(u)), []
 
 
 def _quad_log_i(
-    e: FloatArray, b: FloatArray, c: FloatArray, m: FloatArray, t_x: FloatArray, big_t: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    e: FloatArray, b: FloatArray, c: FloatArray, m: FloatArray, t_x: FloatArray, big_t: FloatArray, grad: bool
+) -> tuple[FloatArray, list[FloatArray]]:
     """``ln I`` and its partial derivatives in ``(e, b, c, m)`` by log-concave Gauss-Legendre quadrature."""
     cx, mx = c + t_x, m + t_x
     w0 = mx / cx
@@ -357,16 +388,14 @@ def _quad_log_i(
         mode = np.where(k > 0.0, kink + np.log(k) - np.log1p(-k), lo)
     mode = np.clip(np.nan_to_num(mode, nan=0.0, neginf=0.0), lo, hi)
     kink = np.nan_to_num(kink, neginf=-1e3)
-    log_int, (m_u, m_lc, m_im, m_ic) = _lc_integrate(
-        _psi_lik, (e, b, w0), mode, lo, hi, [kink], _moments_lik, 4
-    )
+    node_fn = _nodes_lik if grad else _nodes_lik_value
+    log_int, avgs = _lc_integrate(_psi_lik, node_fn, (e, b, w0), mode, lo, hi, [kink])
     ln_mx, ln_cx = np.log(mx), np.log(cx)
     log_i = log_int + (1.0 - b) * ln_mx - e * ln_cx
-    d_e = -(ln_cx + m_lc)
-    d_b = -(ln_mx + m_u)
-    d_c = -e * m_ic / cx
-    d_m = -b * m_im / mx
-    return log_i, d_e, d_b, d_c, d_m
+    if not grad:
+        return log_i, []
+    m_u, m_lc, m_im, m_ic = avgs
+    return log_i, [-(ln_cx + m_lc), -(ln_mx + m_u), -e * m_ic / cx, -b * m_im / mx]
 
 
 def _log_terms(
@@ -405,9 +434,10 @@ def _log_terms(
             d_e[sel], d_b[sel], d_c[sel], d_m[sel] = ds
     if use_quad.any():
         sel = np.flatnonzero(use_quad)
-        li, qe, qb, qc, qm = _quad_log_i(e[sel], b[sel], c[sel], m[sel], t_x[sel], big_t[sel])
+        li, ds = _quad_log_i(e[sel], b[sel], c[sel], m[sel], t_x[sel], big_t[sel], grad)
         log_i[sel] = li
-        d_e[sel], d_b[sel], d_c[sel], d_m[sel] = qe, qb, qc, qm
+        if grad:
+            d_e[sel], d_b[sel], d_c[sel], d_m[sel] = ds
     ln_a1 = -p * np.log(alpha + big_t) - s * np.log(beta + big_t)
     ln_a2 = np.log(s) + log_i
     prefactor = gammaln(p) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
@@ -562,7 +592,9 @@ def p_alive(
 # ----------------------------------------------------------------------------------------------------------
 # public API: predictions
 # ----------------------------------------------------------------------------------------------------------
-def expected_purchases(r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike, t: ArrayLike) -> FloatArray:
+def expected_purchases(
+    r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike, t: ArrayLike
+) -> FloatArray:
     """Expected number of repeat purchases in ``(0, t]`` for a new customer.
 
     Fader & Hardie (2005 note), eq. (27): ``E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]``,
@@ -631,24 +663,44 @@ def _psi_pmf(
     return f, c1 - p * sa - q * sb, -p * sa * (1.0 - sa) - q * sb * (1.0 - sb)
 
 
-def _log_pmf_flat(
+def _nodes_pmf(
+    ell: FloatArray, c1: FloatArray, p: FloatArray, ln_a: FloatArray, q: FloatArray, ln_b: FloatArray
+) -> tuple[FloatArray, list[FloatArray]]:
+    """Log-integrand of the ``P(X(t) = n)`` integral at the nodes."""
+    c1, p, ln_a, q, ln_b = (_col(v, ell) for v in (c1, p, ln_a, q, ln_b))
+    return c1 * ell - p * np.logaddexp(ln_a, ell) - q * np.logaddexp(ln_b, ell), []
+
+
+def _log_pmf_integral(
     r: FloatArray, alpha: FloatArray, s: FloatArray, beta: FloatArray, t: FloatArray, n: FloatArray
 ) -> FloatArray:
-    """``ln P(X(t) = n)`` on flat arrays (``t > 0``)."""
+    """``ln int_0^t tau^n (alpha+tau)^-(r+n) (beta+tau)^-(s+1) dtau`` (``t > 0``), quadrature in ``ln tau``.
+
+    The log-integrand in ``ln tau`` is concave; its maximiser solves the quadratic
+    ``(r+s) y^2 - [(s-n) alpha + (r-1) beta] y - (n+1) alpha beta = 0`` in ``y = tau``.
+    """
     c1, p, q = n + 1.0, r + n, s + 1.0
     ln_a, ln_b, ln_t = np.log(alpha), np.log(beta), np.log(t)
-    lognb = gammaln(r + n) - gammaln(r) - gammaln(n + 1.0)
-    # alive throughout (0, t]: negative binomial times survival.
-    first = lognb - r * np.log1p(t / alpha) + n * (ln_t - np.logaddexp(ln_a, ln_t)) - s * np.log1p(t / beta)
-    # died at tau in (0, t]: lognb + r ln(alpha) + ln(s) + s ln(beta) + ln int_0^t tau^n (..)^-p (..)^-q dtau.
     lam = r + s
     kap = (r - 1.0) * beta + (s - n) * alpha
     disc = np.sqrt(kap * kap + 4.0 * lam * c1 * alpha * beta)
     y_star = np.where(kap >= 0.0, 2.0 * c1 * alpha * beta / (kap + disc), (disc - kap) / (2.0 * lam))
     mode = np.minimum(np.log(y_star), ln_t)
     lo = np.minimum(np.minimum(mode, ln_a), ln_b) - 60.0
-    log_int, _ = _lc_integrate(_psi_pmf, (c1, p, ln_a, q, ln_b), mode, lo, ln_t, [ln_a, ln_b])
-    second = lognb + r * ln_a + np.log(s) + s * ln_b + log_int
+    log_int, _ = _lc_integrate(_psi_pmf, _nodes_pmf, (c1, p, ln_a, q, ln_b), mode, lo, ln_t, [ln_a, ln_b])
+    return log_int
+
+
+def _log_pmf_flat(
+    r: FloatArray, alpha: FloatArray, s: FloatArray, beta: FloatArray, t: FloatArray, n: FloatArray
+) -> FloatArray:
+    """``ln P(X(t) = n)`` on flat arrays (``t > 0``)."""
+    ln_a, ln_b, ln_t = np.log(alpha), np.log(beta), np.log(t)
+    lognb = gammaln(r + n) - gammaln(r) - gammaln(n + 1.0)
+    # alive throughout (0, t]: negative binomial times survival.
+    first = lognb - r * np.log1p(t / alpha) + n * (ln_t - np.logaddexp(ln_a, ln_t)) - s * np.log1p(t / beta)
+    # died at tau in (0, t]: lognb + r ln(alpha) + ln(s) + s ln(beta) + ln int_0^t tau^n (..)^-p (..)^-q dtau.
+    second = lognb + r * ln_a + np.log(s) + s * ln_b + _log_pmf_integral(r, alpha, s, beta, t, n)
     out: FloatArray = np.logaddexp(first, second)
     return out
 
@@ -726,7 +778,9 @@ def conditional_purchase_pmf(
     pos = t_ > 0.0
     if pos.any():
         pmf[pos] = np.exp(
-            _log_pmf_flat(r_[pos] + x_[pos], a_[pos] + big_t[pos], s_[pos], b_[pos] + big_t[pos], t_[pos], n_[pos])
+            _log_pmf_flat(
+                r_[pos] + x_[pos], a_[pos] + big_t[pos], s_[pos], b_[pos] + big_t[pos], t_[pos], n_[pos]
+            )
         )
     out = np.where(n_ == 0, dead, 0.0) + pa * pmf
     return out.reshape(shape)
@@ -741,6 +795,14 @@ def _psi_dert(
     return one_minus_s * z - kappa * np.expm1(z), one_minus_s - ke, -ke
 
 
+def _nodes_dert(
+    z: FloatArray, one_minus_s: FloatArray, kappa: FloatArray
+) -> tuple[FloatArray, list[FloatArray]]:
+    """Log-integrand of ``U(1, 2-s, kappa)`` at the nodes."""
+    one_minus_s, kappa = _col(one_minus_s, z), _col(kappa, z)
+    return one_minus_s * z - kappa * np.expm1(z), []
+
+
 def _log_hyperu_1(s: FloatArray, kappa: FloatArray) -> FloatArray:
     """``ln U(1, 2-s, kappa) = ln int_0^inf exp(-kappa y) (1+y)^-s dy`` for ``kappa > 0`` (flat arrays)."""
     oms = 1.0 - s
@@ -748,7 +810,8 @@ def _log_hyperu_1(s: FloatArray, kappa: FloatArray) -> FloatArray:
         mode = np.where(oms > kappa, np.log(oms / kappa), 0.0)
     lo = np.zeros_like(kappa)
     hi = np.log1p(100.0 / kappa)
-    log_int, _ = _lc_integrate(_psi_dert, (oms, kappa), mode, lo, hi, [])
+    # the factor exp(-kappa e^z) turns from flat to doubly exponential around z = ln(1/kappa): cut panels there.
+    log_int, _ = _lc_integrate(_psi_dert, _nodes_dert, (oms, kappa), mode, lo, hi, [-np.log(kappa)])
     return log_int
 
 

@@ -24,14 +24,61 @@ LoglikAndGrad = Callable[..., tuple[FloatArray, Sequence[FloatArray]]]
 
 @dataclass(frozen=True)
 class Deduplicated:
-    """Unique data rows and their total weights."""
+    """Unique data rows (sorted by the first column, then the others) and their total weights."""
 
     columns: tuple[FloatArray, ...]
     weights: FloatArray
 
 
 def deduplicate(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplicated:
-    """Collapse identical rows of ``columns`` into one, summing their ``weights`` (hash-based, O(n))."""
+    """Collapse identical rows of ``columns`` into one, summing their ``weights``.
+
+    Each column is coded by its rank among its sorted unique values; the codes (and, for unequal
+    weights, the row number) are packed into one int64 and sorted with numpy's vectorised sort, so that
+    equal rows form runs. Rows come out sorted by the first column (e.g. frequency), then the others.
+    Falls back to a pandas group-by when the codes do not fit in 63 bits.
+    """
+    keep = weights > 0
+    if not keep.all():
+        columns = [c[keep] for c in columns]
+        weights = weights[keep]
+    uniques = [np.unique(c) for c in columns]
+    bits = [max(int(len(u) - 1).bit_length(), 1) for u in uniques]
+    n = len(weights)
+    uniform = bool(np.all(weights == weights[0]))
+    row_bits = 0 if uniform else max(int(n - 1).bit_length(), 1)
+    if sum(bits) + row_bits > 63:
+        return _deduplicate_pandas(columns, weights)
+    key = np.zeros(n, dtype=np.int64)
+    for c, u, b in zip(columns, uniques, bits, strict=True):
+        key <<= b
+        key += np.searchsorted(u, c)
+    if not uniform:
+        key <<= row_bits
+        key += np.arange(n, dtype=np.int64)
+    key.sort()
+    if not uniform:
+        rows = key & ((1 << row_bits) - 1)
+        key >>= row_bits
+        w_sorted = weights[rows]
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(key[1:], key[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    if uniform:
+        w_unique = np.diff(np.append(starts, n)).astype(np.float64) * float(weights[0])
+    else:
+        w_unique = np.add.reduceat(w_sorted, starts)
+    ukey = key[starts]
+    out = []
+    shift = 0
+    for u, b in zip(reversed(uniques), reversed(bits), strict=True):
+        out.append(u[(ukey >> shift) & ((1 << b) - 1)])
+        shift += b
+    return Deduplicated(columns=tuple(reversed(out)), weights=w_unique)
+
+
+def _deduplicate_pandas(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplicated:
     frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(columns)})
     frame["w"] = weights
     agg = frame.groupby([f"c{i}" for i in range(len(columns))], sort=True)["w"].sum()
@@ -54,39 +101,48 @@ class FitResult:
     n_iter: int
 
 
+#: ``total_and_grad(theta) -> (sum of weighted log-likelihoods, gradient)`` at natural-scale theta.
+TotalAndGrad = Callable[[FloatArray], tuple[float, FloatArray]]
+
+
+def generic_total_and_grad(loglik_and_grad: LoglikAndGrad, data: Deduplicated) -> TotalAndGrad:
+    """Weighted totals from a per-customer ``loglik_and_grad`` formula."""
+    w = data.weights
+
+    def total_and_grad(theta: FloatArray) -> tuple[float, FloatArray]:
+        ll, grads = loglik_and_grad(*theta, *data.columns)
+        return float(w @ ll), np.array([float(w @ g) for g in grads])
+
+    return total_and_grad
+
+
 class Objective:
     """Weighted mean negative log-likelihood on the log scale, with an L2 penalty."""
 
-    def __init__(
-        self, loglik_and_grad: LoglikAndGrad, data: Deduplicated, penalizer: float
-    ) -> None:
-        self._fn = loglik_and_grad
-        self._data = data
+    def __init__(self, total_and_grad: TotalAndGrad, total_weight: float, penalizer: float) -> None:
+        self._fn = total_and_grad
         self._penalizer = penalizer
-        self._total_weight = float(data.weights.sum())
+        self.total_weight = total_weight
 
     def total_loglik(self, theta: FloatArray) -> float:
         """Weighted total log-likelihood at natural-scale ``theta`` (no penalty)."""
-        ll, _ = self._fn(*theta, *self._data.columns)
-        return float(self._data.weights @ ll)
+        return self._fn(theta)[0]
 
     def __call__(self, u: FloatArray) -> tuple[float, FloatArray]:
         """Objective and gradient at log-scale parameters ``u``."""
         theta = np.exp(u)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            ll, grads = self._fn(*theta, *self._data.columns)
-            w = self._data.weights
-            value = -float(w @ ll) / self._total_weight + self._penalizer * float(theta @ theta)
-            grad = np.array([-(w @ g) for g in grads], dtype=np.float64) * theta / self._total_weight
-        grad += 2.0 * self._penalizer * theta * theta
+            total, grad_theta = self._fn(theta)
+            value = -total / self.total_weight + self._penalizer * float(theta @ theta)
+            grad = -grad_theta * theta / self.total_weight + 2.0 * self._penalizer * theta * theta
         if not np.isfinite(value) or not np.all(np.isfinite(grad)):
             # Steer the line search away from regions where the likelihood is not finite.
             return np.inf, np.zeros_like(u)
         return value, grad
 
     def hessian(self, u: FloatArray, step: float = 1e-5) -> FloatArray:
-        """Hessian of the *total* penalised negative log-likelihood at ``u`` (central differences of
-        the exact gradient), symmetrised."""
+        """Hessian of the *mean* penalised objective at ``u`` (central differences of the exact
+        gradient), symmetrised."""
         k = len(u)
         h = np.empty((k, k))
         for j in range(k):
@@ -95,13 +151,12 @@ class Objective:
             _, gp = self(u + e)
             _, gm = self(u - e)
             h[:, j] = (gp - gm) / (2 * step)
-        h = 0.5 * (h + h.T)
-        return h * self._total_weight
+        return 0.5 * (h + h.T)
 
 
 def maximise(
-    loglik_and_grad: LoglikAndGrad,
-    data: Deduplicated,
+    total_and_grad: TotalAndGrad,
+    total_weight: float,
     initial: FloatArray,
     penalizer: float,
     *,
@@ -111,12 +166,16 @@ def maximise(
 ) -> FitResult:
     """Maximise the likelihood from ``initial`` (natural scale) and return the optimum with its curvature.
 
+    L-BFGS-B on the log scale, then Newton steps on the exact gradient with a finite-difference Hessian
+    until the gradient vanishes to rounding (L-BFGS-B can stop early on the flat ridges these
+    likelihoods have, e.g. Pareto/NBD's beta); the last Hessian gives the covariance.
+
     Raises
     ------
     ConvergenceError
         When the optimiser stops away from a stationary point or at a non-finite likelihood.
     """
-    objective = Objective(loglik_and_grad, data, penalizer)
+    objective = Objective(total_and_grad, total_weight, penalizer)
     u0 = np.log(np.asarray(initial, dtype=np.float64))
     value0, _ = objective(u0)
     if not np.isfinite(value0):
@@ -129,17 +188,15 @@ def maximise(
         u0,
         jac=True,
         method="L-BFGS-B",
-        options={"maxiter": max_iter, "maxcor": 20, "ftol": 1e-15, "gtol": 1e-10},
+        options={"maxiter": max_iter, "maxcor": 20, "ftol": 1e-13, "gtol": 1e-8},
     )
     u = res.x
-    # Polish with a few Newton steps: L-BFGS-B may stop on a flat ridge (the Pareto/NBD likelihood is
-    # nearly flat in beta) a little short of the optimum; Newton on the exact gradient finishes the job.
     n_iter = int(res.nit)
     value, grad = objective(u)
+    hess = objective.hessian(u)
     for _ in range(20):
         if np.max(np.abs(grad)) < 1e-10:
             break
-        hess = objective.hessian(u) / objective._total_weight
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -155,6 +212,7 @@ def maximise(
             break
         u, value, grad = cand, cval, cgrad
         n_iter += 1
+        hess = objective.hessian(u)
     if not np.isfinite(value) or np.max(np.abs(grad)) > 1e-5:
         raise ConvergenceError(
             f"{model_name}: the fit did not converge (largest gradient {np.max(np.abs(grad)):.2e} on the "
@@ -163,18 +221,17 @@ def maximise(
             "data hold enough repeat purchases to identify the model"
         )
     theta = np.exp(u)
-    hess_u = objective.hessian(u)
+    hess_total = hess * total_weight
     try:
-        cov_u = np.linalg.inv(hess_u)
-        if not np.all(np.isfinite(cov_u)) or np.any(np.linalg.eigvalsh(hess_u) <= 0):
+        if np.any(np.linalg.eigvalsh(hess_total) <= 0):
             raise np.linalg.LinAlgError
+        cov_u = np.linalg.inv(hess_total)
     except np.linalg.LinAlgError:
-        cov_u = np.full_like(hess_u, np.nan)
-    cov = cov_u * np.outer(theta, theta)
+        cov_u = np.full_like(hess_total, np.nan)
     return FitResult(
         params=theta,
         log_likelihood=objective.total_loglik(theta),
-        covariance=cov,
+        covariance=cov_u * np.outer(theta, theta),
         log_covariance=cov_u,
         n_iter=n_iter,
     )

@@ -20,7 +20,7 @@ from scipy import stats
 
 from clvlab.data.validation import validate_summary
 from clvlab.errors import ClvlabWarning, DataError, NotFittedError
-from clvlab.models._fitting import deduplicate, maximise
+from clvlab.models._fitting import Deduplicated, TotalAndGrad, deduplicate, generic_total_and_grad, maximise
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -108,6 +108,19 @@ class BaseModel:
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
         raise NotImplementedError
 
+    def _total_and_grad(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> TotalAndGrad:
+        """The weighted log-likelihood and gradient the optimiser maximises.
+
+        Uses the formula module's own grouped evaluation (``prepare_fit`` / ``fit_loglik_and_grad``)
+        where it has one, the per-customer ``loglik_and_grad`` otherwise.
+        """
+        prepare = getattr(self.formulas, "prepare_fit", None)
+        if prepare is None:
+            return generic_total_and_grad(self.formulas.loglik_and_grad, Deduplicated(columns, weights))
+        prepared = prepare(*columns, weights)
+        fast = self.formulas.fit_loglik_and_grad
+        return lambda theta: fast(*theta, prepared)
+
     # -- fitting -------------------------------------------------------------------------------------
     def fit(self, data: Any, *, weights: Any = None) -> Self:
         """Fit the model by maximum likelihood.
@@ -132,8 +145,8 @@ class BaseModel:
             raise DataError("there are no customers to fit (all weights are zero)")
         dedup = deduplicate(columns, w)
         result = maximise(
-            self.formulas.loglik_and_grad,
-            dedup,
+            self._total_and_grad(dedup.columns, dedup.weights),
+            float(dedup.weights.sum()),
             self._initial_params(dedup.columns, dedup.weights),
             penalizer,
             model_name=type(self).__name__,
