@@ -5,7 +5,14 @@ Importing clvlab is light: matplotlib and pymc are imported only by the plotting
 
 from clvlab import datasets
 from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
-from clvlab.errors import ClvlabWarning, ConvergenceError, DataError, ModelFileError, NotFittedError
+from clvlab.errors import (
+    ClvlabWarning,
+    ConvergenceError,
+    DataError,
+    ModelFileError,
+    NotFittedError,
+    UnidentifiedWarning,
+)
 from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.persistence import load
 from clvlab.value import VALUE_TIERS, customer_lifetime_value, predict_customer_value, segment_summary
@@ -24,6 +31,7 @@ __all__ = [
     "ModifiedBetaGeo",
     "NotFittedError",
     "ParetoNBD",
+    "UnidentifiedWarning",
     "__version__",
     "calibration_holdout_split",
     "customer_lifetime_value",

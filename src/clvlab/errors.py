@@ -12,6 +12,7 @@ __all__ = [
     "DataError",
     "ModelFileError",
     "NotFittedError",
+    "UnidentifiedWarning",
 ]
 
 
@@ -37,3 +38,7 @@ class ModelFileError(ValueError):
 
 class ClvlabWarning(UserWarning):
     """Base class of the warnings clvlab emits."""
+
+
+class UnidentifiedWarning(ClvlabWarning):
+    """A fit reached a point where the data do not identify some parameters (a flat likelihood)."""

@@ -54,27 +54,33 @@ def cdnow_summary_weeks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # mpmath references
 # ----------------------------------------------------------------------------------------------------------
 def mp_loglik(r, alpha, s, beta, x, t_x, T, dps=50):
-    """Fader & Hardie (2005 note) eq. (18)-(20) with mpmath's hyp2f1 (independent of clvlab's representation)."""
+    """Fader & Hardie (2005 note) eq. (18)-(20) with mpmath's hyp2f1 (independent of clvlab's form)."""
     with mp.workdps(dps):
         r, alpha, s, beta, x, t_x, T = map(mp.mpf, (r, alpha, s, beta, x, t_x, T))
         a = r + s + x
         c, b = (alpha, s + 1) if alpha >= beta else (beta, r + x)
         d = abs(alpha - beta)
-        a0 = mp.hyp2f1(a, b, a + 1, d / (c + t_x)) / (c + t_x) ** a - mp.hyp2f1(a, b, a + 1, d / (c + T)) / (
-            c + T
-        ) ** a
+        a0 = (
+            mp.hyp2f1(a, b, a + 1, d / (c + t_x)) / (c + t_x) ** a
+            - mp.hyp2f1(a, b, a + 1, d / (c + T)) / (c + T) ** a
+        )
         pre = mp.exp(mp.loggamma(r + x) - mp.loggamma(r)) * alpha**r * beta**s
         alive = (alpha + T) ** (-(r + x)) * (beta + T) ** (-s)
         lik = pre * (alive + s / a * a0)
         return float(mp.log(lik)), float(pre * alive / lik)
 
 
-def mp_log_pmf(r, alpha, s, beta, t, n, dps=30):
+def mp_log_pmf(r, alpha, s, beta, t, n, dps=50):
     """ln P(X(t) = n): Poisson-gamma term plus the death-time integral, integrated in ln(tau) with mpmath."""
     with mp.workdps(dps):
         r, alpha, s, beta, t, n = map(mp.mpf, (r, alpha, s, beta, t, n))
         lognb = mp.loggamma(r + n) - mp.loggamma(r) - mp.loggamma(n + 1)
-        first = lognb + r * mp.log(alpha / (alpha + t)) + n * mp.log(t / (alpha + t)) + s * mp.log(beta / (beta + t))
+        first = (
+            lognb
+            + r * mp.log(alpha / (alpha + t))
+            + n * mp.log(t / (alpha + t))
+            + s * mp.log(beta / (beta + t))
+        )
 
         def g(ell):
             tau = mp.exp(ell)
@@ -171,7 +177,9 @@ def test_dert_matches_brute_force_integral(params, delta, hist):
     def integrand(t):
         return delta * np.exp(-delta * t) * float(pn.conditional_expected_purchases(*params, t, *hist))
 
-    brute = sum(quad(integrand, a, b, limit=200, epsabs=0, epsrel=1e-11)[0] for a, b in [(0, 50), (50, np.inf)])
+    brute = sum(
+        quad(integrand, a, b, limit=200, epsabs=0, epsrel=1e-11)[0] for a, b in [(0, 50), (50, np.inf)]
+    )
     assert pn.dert(*params, delta, *hist) == pytest.approx(brute, rel=1e-8)
 
 
@@ -224,7 +232,9 @@ def test_agrees_with_lifetimes_on_cdnow():
         ce_long = fitter.conditional_expected_number_of_purchases_up_to_time(3650.0, x, t_x, T)
         ts = np.array([0.1429, 1.0, 3.0, 31.8571, 32.0, 78.0, 3650.0])
         ex = fitter.expected_number_of_purchases_up_to_time(ts)
-        cpmf = {n: fitter.conditional_probability_of_n_purchases_up_to_time(n, 10.0, x, t_x, T) for n in range(4)}
+        cpmf = {
+            n: fitter.conditional_probability_of_n_purchases_up_to_time(n, 10.0, x, t_x, T) for n in range(4)
+        }
     assert_close_where_finite(pn.loglik(*MLE, x, t_x, T), ll)
     assert_close_where_finite(pn.p_alive(*MLE, x, t_x, T), pa)
     assert_close_where_finite(pn.conditional_expected_purchases(*MLE, 39.0, x, t_x, T), ce39)
@@ -266,7 +276,9 @@ def test_agrees_with_lifetimes_on_random_inputs(params, customers, t):
     close = np.isfinite(ll) & (np.abs(ll - ref) <= 1e-7 * np.abs(ref) + 1e-9)
     assert_close_where_finite(ours_ll[close], np.asarray(ll)[close])
     assert_close_where_finite(pn.p_alive(*params, x, t_x, T)[close], np.asarray(pa)[close])
-    assert_close_where_finite(pn.conditional_expected_purchases(*params, t, x, t_x, T)[close], np.asarray(ce)[close])
+    assert_close_where_finite(
+        pn.conditional_expected_purchases(*params, t, x, t_x, T)[close], np.asarray(ce)[close]
+    )
     assert_close_where_finite(pn.expected_purchases(*params, t), ex)
 
 
@@ -310,7 +322,9 @@ def test_series_and_quadrature_paths_agree(case):
     ll_s = series[2] + np.logaddexp(series[0], series[1])
     ll_q = quadrature[2] + np.logaddexp(quadrature[0], quadrature[1])
     np.testing.assert_allclose(ll_s, ll_q, rtol=1e-12, atol=1e-12)
-    weight = np.exp(series[1] - np.logaddexp(series[0], series[1]))  # share of I in L: gradients scale with it
+    weight = np.exp(
+        series[1] - np.logaddexp(series[0], series[1])
+    )  # share of I in L: gradients scale with it
     for gs, gq in zip(series[3], quadrature[3], strict=True):
         scale = 1.0 + float(np.max(np.abs(weight * gs)))
         np.testing.assert_allclose(weight * gs, weight * gq, rtol=1e-8, atol=1e-9 * scale)
@@ -320,7 +334,9 @@ def test_continuous_across_alpha_equals_beta():
     x, t_x, T = np.array([0.0, 3.0, 40.0]), np.array([0.0, 10.0, 20.0]), np.array([30.0, 30.0, 30.0])
     base = pn.loglik(0.7, 4.0, 1.3, 4.0, x, t_x, T)
     for eps in (1e-12, -1e-12, 1e-8, -1e-8):
-        np.testing.assert_allclose(pn.loglik(0.7, 4.0 * (1 + eps), 1.3, 4.0, x, t_x, T), base, rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(
+            pn.loglik(0.7, 4.0 * (1 + eps), 1.3, 4.0, x, t_x, T), base, rtol=1e-7, atol=1e-8
+        )
 
 
 def test_p_alive_bounds_and_recency_equals_age():
@@ -400,8 +416,13 @@ def test_purchase_count_pmf_matches_mpmath(case):
 
 
 def test_purchase_count_pmf_sums_to_one_and_mean():
-    n = np.arange(0, 1001)
-    for params, t in [(MLE, 39.0), (MLE, 150.0), ((0.3, 2.0, 0.8, 30.0), 100.0), ((2.0, 3.0, 2.5, 1.0), 20.0)]:
+    n = np.arange(0, 5001)
+    for params, t in [
+        (MLE, 39.0),
+        (MLE, 150.0),
+        ((0.3, 2.0, 0.8, 30.0), 100.0),
+        ((2.0, 3.0, 2.5, 1.0), 20.0),
+    ]:
         p = pn.purchase_count_pmf(*params, t, n)
         assert p.sum() == pytest.approx(1.0, abs=1e-10)
         assert (n * p).sum() == pytest.approx(pn.expected_purchases(*params, t), rel=1e-9)
@@ -410,7 +431,11 @@ def test_purchase_count_pmf_sums_to_one_and_mean():
 
 def test_conditional_purchase_pmf_sums_to_one_and_mean():
     n = np.arange(0, 400)[:, None]
-    x, t_x, T = np.array([0.0, 2.0, 26.0, 7.0]), np.array([0.0, 30.43, 30.86, 1.0]), np.array([38.0, 38.86, 31.0, 40.0])
+    x, t_x, T = (
+        np.array([0.0, 2.0, 26.0, 7.0]),
+        np.array([0.0, 30.43, 30.86, 1.0]),
+        np.array([38.0, 38.86, 31.0, 40.0]),
+    )
     for t in (10.0, 39.0):
         p = pn.conditional_purchase_pmf(*MLE, t, n, x, t_x, T)
         np.testing.assert_allclose(p.sum(axis=0), 1.0, atol=1e-10)
@@ -468,7 +493,8 @@ def test_simulate_shapes_and_moments():
     T = np.full(200_000, 39.0)
     x, t_x = pn.simulate(*MLE, T, rng)
     assert x.shape == t_x.shape == T.shape
-    assert np.all(x >= 0) and np.all(x == np.round(x))
+    assert np.all(x >= 0)
+    assert np.all(x == np.round(x))
     assert np.all((t_x >= 0) & (t_x <= T))
     assert np.all((t_x == 0) == (x == 0))
     # mean and P(X = 0), P(X = 1) against the closed forms (several standard errors)

@@ -1,4 +1,4 @@
-"""Pareto/NBD model formulas (Schmittlein, Morrison & Colombo 1987).
+r"""Pareto/NBD model formulas (Schmittlein, Morrison & Colombo 1987).
 
 Pure, vectorised, log-space implementations of the Pareto/NBD quantities used by clvlab. Parameters are
 ``r, alpha`` (gamma heterogeneity of the purchase rate ``lambda``) and ``s, beta`` (gamma heterogeneity of the
@@ -32,9 +32,9 @@ note. Writing ``c = max(alpha, beta)``, ``m = min(alpha, beta)``, ``e`` the expo
     z_t = \\frac{c-m}{c+t}\\in[0, 1),
 
 (the note's 2F1 after Euler's transformation, which is exactly the ``alpha >= beta`` / ``alpha < beta``
-switch). Its series has positive, monotonically decreasing terms with ratio below ``z_t``, so it is summed in
-plain floating point (no overflow: every term is at most 1) with its exact derivatives. ``scipy.special.hyp2f1``
-is *not* used: in the ``alpha < beta`` form it overflows to ``inf`` for large ``x``.
+switch). Its series has positive, monotonically decreasing terms with ratio below ``z_t``, so it is summed
+in plain floating point (no overflow: every term is at most 1) with its exact derivatives.
+``scipy.special.hyp2f1`` is *not* used: in the ``alpha < beta`` form it overflows to ``inf`` for large ``x``.
 
 When ``z_{t_x} > 0.85`` (``alpha`` and ``beta`` far apart relative to ``t_x``; series slow) the integral is
 evaluated directly by a Gauss-Legendre rule in ``u = ln((m+tau)/(m+t_x))``, in which the log-integrand is
@@ -131,9 +131,9 @@ def _drop_points(
     integrands used here (at most exponential in ``v``), ``ln D`` is concave, so Newton's method on
     ``ln D(v) = ln level`` approaches the root monotonically from below (from above, its first step lands
     below the root); it is exact in one step for a purely exponential or power-law drop. Each level starts
-    from the previous point; the first from the local quadratic model at the mode. Points are clipped to ``bound``; positions need
-    not be exact (they only delimit panels), and the outermost one reaches the last level to within
-    ``_NEWTON_STEPS`` Newton steps.
+    from the previous point; the first from the local quadratic model at the mode. Points are clipped to
+    ``bound``; positions need not be exact (they only delimit panels), and the outermost one reaches the
+    last level to within ``_NEWTON_STEPS`` Newton steps.
     """
     f0, g, h = psi(mode, *params)
     far = side * np.inf
@@ -245,7 +245,7 @@ def _series_chunk(
     n_terms: int,
     grad: bool,
 ) -> list[tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
-    """Sums of the series of ``G = 2F1(1, e; e+b; z) = 1 + z sum_{k>=1} v_k`` at two arguments ``z``.
+    """Sum the series of ``G = 2F1(1, e; e+b; z) = 1 + z sum_{k>=1} v_k`` at two arguments ``z``.
 
     ``v_1 = e/(e+b)`` and ``v_{k+1} = v_k z (e+k)/(e+b+k)``: positive terms, ratio below ``z``. Returns, for
     each ``z``, ``(sum v_k, sum k v_k, sum v_k dln v_k/de, sum v_k dln v_k/db)`` (the last three only if
@@ -358,8 +358,10 @@ def _psi_lik(
 def _nodes_lik(
     u: FloatArray, e: FloatArray, b: FloatArray, w0: FloatArray
 ) -> tuple[FloatArray, list[FloatArray]]:
-    """Log-integrand of ``I`` at the nodes and ``u``, ``ln((c+tau)/(c+t_x))``, ``(m+t_x)/(m+tau)``,
-    ``(c+t_x)/(c+tau)``."""
+    """Log-integrand of ``I`` at the nodes, with the functions averaged for the gradient.
+
+    These are ``u``, ``ln((c+tau)/(c+t_x))``, ``(m+t_x)/(m+tau)`` and ``(c+t_x)/(c+tau)``.
+    """
     e, b, w0 = _col(e, u), _col(b, u), _col(w0, u)
     em = np.expm1(u)
     l_c = np.log1p(w0 * em)
@@ -595,7 +597,7 @@ def p_alive(
 def expected_purchases(
     r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike, t: ArrayLike
 ) -> FloatArray:
-    """Expected number of repeat purchases in ``(0, t]`` for a new customer.
+    """Return the expected number of repeat purchases in ``(0, t]`` for a new customer.
 
     Fader & Hardie (2005 note), eq. (27): ``E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]``,
     evaluated with ``expm1`` so that it is continuous at ``s = 1`` (limit ``r beta/alpha ln(1 + t/beta)``).
@@ -627,7 +629,7 @@ def conditional_expected_purchases(
     t_x: ArrayLike,
     T: ArrayLike,
 ) -> FloatArray:
-    """Expected number of purchases in ``(T, T + t]`` given the history ``(x, t_x, T)``.
+    """Return the expected number of purchases in ``(T, T + t]`` given the history ``(x, t_x, T)``.
 
     Fader & Hardie (2005 note), eq. (41):
     ``P(alive) (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]``, continuous at ``s = 1``.
@@ -656,7 +658,7 @@ def conditional_expected_purchases(
 def _psi_pmf(
     ell: FloatArray, c1: FloatArray, p: FloatArray, ln_a: FloatArray, q: FloatArray, ln_b: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Log of ``tau^(c1-1) (alpha+tau)^-p (beta+tau)^-q`` times ``tau`` in ``ell = ln tau``, two derivatives."""
+    """Log of ``tau^c1 (alpha+tau)^-p (beta+tau)^-q`` in ``ell = ln tau`` and its two derivatives."""
     c1, p, ln_a, q, ln_b = (_col(v, ell) for v in (c1, p, ln_a, q, ln_b))
     sa, sb = expit(ell - ln_a), expit(ell - ln_b)
     f = c1 * ell - p * np.logaddexp(ln_a, ell) - q * np.logaddexp(ln_b, ell)
@@ -810,7 +812,7 @@ def _log_hyperu_1(s: FloatArray, kappa: FloatArray) -> FloatArray:
         mode = np.where(oms > kappa, np.log(oms / kappa), 0.0)
     lo = np.zeros_like(kappa)
     hi = np.log1p(100.0 / kappa)
-    # the factor exp(-kappa e^z) turns from flat to doubly exponential around z = ln(1/kappa): cut panels there.
+    # exp(-kappa e^z) turns from flat to doubly exponential around z = ln(1/kappa): cut panels there.
     log_int, _ = _lc_integrate(_psi_dert, _nodes_dert, (oms, kappa), mode, lo, hi, [-np.log(kappa)])
     return log_int
 

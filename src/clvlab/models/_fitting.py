@@ -99,6 +99,7 @@ class FitResult:
     covariance: FloatArray  # covariance of the natural-scale estimates (delta method)
     log_covariance: FloatArray  # covariance of the log-scale estimates
     n_iter: int
+    flat: tuple[int, ...] = ()  # parameters along which the likelihood is flat (covariance unavailable)
 
 
 #: ``total_and_grad(theta) -> (sum of weighted log-likelihoods, gradient)`` at natural-scale theta.
@@ -222,16 +223,20 @@ def maximise(
         )
     theta = np.exp(u)
     hess_total = hess * total_weight
-    try:
-        if np.any(np.linalg.eigvalsh(hess_total) <= 0):
-            raise np.linalg.LinAlgError
+    eigval, eigvec = np.linalg.eigh(hess_total)
+    flat: tuple[int, ...] = ()
+    # Relative to the largest curvature, a curvature below 1e-9 is numerically zero: a ridge.
+    if np.all(np.isfinite(eigval)) and eigval[0] > 1e-9 * max(eigval[-1], 1e-300):
         cov_u = np.linalg.inv(hess_total)
-    except np.linalg.LinAlgError:
+    else:
         cov_u = np.full_like(hess_total, np.nan)
+        weak = np.abs(eigvec[:, 0])
+        flat = tuple(int(i) for i in np.flatnonzero(weak > 0.25 * weak.max()))
     return FitResult(
         params=theta,
         log_likelihood=objective.total_loglik(theta),
         covariance=cov_u * np.outer(theta, theta),
         log_covariance=cov_u,
         n_iter=n_iter,
+        flat=flat,
     )

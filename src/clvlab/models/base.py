@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from clvlab.data.validation import validate_summary
-from clvlab.errors import ClvlabWarning, DataError, NotFittedError
+from clvlab.errors import DataError, NotFittedError, UnidentifiedWarning
 from clvlab.models._fitting import Deduplicated, TotalAndGrad, deduplicate, generic_total_and_grad, maximise
 
 FloatArray = npt.NDArray[np.float64]
@@ -164,11 +164,13 @@ class BaseModel:
         self.n_iter_ = result.n_iter
         self.time_unit_ = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
         if not np.all(np.isfinite(result.covariance)):
+            flat = ", ".join(f"{names[i]}={result.params[i]:.4g}" for i in result.flat) or "some parameters"
             warnings.warn(
-                f"{type(self).__name__}: the Hessian at the optimum is not positive definite, so standard "
-                "errors are unavailable (NaN); the model may be over-parameterised for these data. Try a "
-                "small penalizer.",
-                ClvlabWarning,
+                f"{type(self).__name__}: the likelihood is flat along {flat}: these data do not identify "
+                "them (often a boundary, e.g. almost no visible dropout), so standard errors and intervals "
+                "are unavailable. Predictions are those of the limiting model and remain usable; a longer "
+                "observation period, or a model the data identify, gives standard errors.",
+                UnidentifiedWarning,
                 stacklevel=2,
             )
         return self
