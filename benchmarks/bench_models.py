@@ -33,8 +33,9 @@ def simulate_daily(model_cls, params, n, seed=0) -> pd.DataFrame:
 
 
 def bench_bgnbd_fit(n: int, repeats: int) -> dict[str, float]:
-    import clvlab
     from lifetimes import BetaGeoFitter
+
+    import clvlab
 
     data = simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
     t_ours, runs, model = median_time(lambda: clvlab.BetaGeo().fit(data), repeats)
@@ -42,19 +43,23 @@ def bench_bgnbd_fit(n: int, repeats: int) -> dict[str, float]:
     def peer():
         return BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])
 
-    t_peer, peer_runs, fitter = median_time(peer, 1)
+    t_peer, _peer_runs, fitter = median_time(peer, 1)
     theirs = fitter.params_[["r", "alpha", "a", "b"]].to_numpy()
-    ll_peer = clvlab.BetaGeo.formulas.loglik(*theirs, *(data[c].to_numpy() for c in ["frequency", "recency", "T"])).sum()
+    ll_peer = clvlab.BetaGeo.formulas.loglik(
+        *theirs, *(data[c].to_numpy() for c in ["frequency", "recency", "T"])
+    ).sum()
     print(f"BG/NBD fit, {n:,} customers (daily recency)")
-    print(f"  clvlab    median {t_ours:.2f} s (runs {', '.join(f'{t:.2f}' for t in runs)}), LL {model.log_likelihood_:.2f}")
+    runs_text = ", ".join(f"{t:.2f}" for t in runs)
+    print(f"  clvlab    median {t_ours:.2f} s (runs {runs_text}), LL {model.log_likelihood_:.2f}")
     print(f"  lifetimes {t_peer:.2f} s, LL {ll_peer:.2f}")
     print(f"  speed-up  {t_peer / t_ours:.1f}x")
     return {"ours": t_ours, "peer": t_peer}
 
 
 def bench_pareto_fit(n: int, repeats: int) -> dict[str, float]:
-    import clvlab
     from lifetimes import ParetoNBDFitter
+
+    import clvlab
 
     data = simulate_daily(clvlab.ParetoNBD, PARETO_DAYS, n)
     t_ours, runs, model = median_time(lambda: clvlab.ParetoNBD().fit(data), repeats)
@@ -67,15 +72,18 @@ def bench_pareto_fit(n: int, repeats: int) -> dict[str, float]:
     cols = [data[c].to_numpy() for c in ["frequency", "recency", "T"]]
     ll_peer = clvlab.ParetoNBD.formulas.loglik(*theirs, *cols).sum()
     print(f"Pareto/NBD fit, {n:,} customers (daily recency)")
-    print(f"  clvlab    median {t_ours:.2f} s (runs {', '.join(f'{t:.2f}' for t in runs)}), LL {model.log_likelihood_:.2f}")
+    runs_text = ", ".join(f"{t:.2f}" for t in runs)
+    print(f"  clvlab    median {t_ours:.2f} s (runs {runs_text}), LL {model.log_likelihood_:.2f}")
     print(f"  lifetimes {t_peer:.2f} s, LL {ll_peer:.2f} (at its estimate, evaluated exactly)")
-    print(f"  speed-up  {t_peer / t_ours:.1f}x; likelihood at least as high: {model.log_likelihood_ >= ll_peer - 1e-6}")
+    at_least = model.log_likelihood_ >= ll_peer - 1e-6
+    print(f"  speed-up  {t_peer / t_ours:.1f}x; likelihood at least as high: {at_least}")
     return {"ours": t_ours, "peer": t_peer, "ll_ours": model.log_likelihood_, "ll_peer": float(ll_peer)}
 
 
 def bench_scoring(n: int, repeats: int) -> dict[str, float]:
-    import clvlab
     from lifetimes import BetaGeoFitter
+
+    import clvlab
 
     data = simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
     model = clvlab.BetaGeo.from_params(BGNBD_DAYS, time_unit="D")
@@ -92,10 +100,10 @@ def bench_scoring(n: int, repeats: int) -> dict[str, float]:
             fitter.conditional_probability_alive(f, r, T),
         )
 
-    t_ours, runs, (e_ours, p_ours) = median_time(ours, repeats)
+    t_ours, runs, (e_ours, _p_ours) = median_time(ours, repeats)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_peer, peer_runs, (e_peer, p_peer) = median_time(peer, repeats)
+        t_peer, peer_runs, (e_peer, _p_peer) = median_time(peer, repeats)
     finite = np.isfinite(np.asarray(e_peer, dtype=float))
     np.testing.assert_allclose(e_ours.to_numpy()[finite], np.asarray(e_peer, dtype=float)[finite], rtol=1e-6)
     print(f"BG/NBD scoring (expected purchases in 90 days + P(alive)), {n:,} customers")
@@ -112,7 +120,9 @@ def bench_scoring_memory(sizes: list[int]) -> None:
     print("BG/NBD scoring peak memory (tracemalloc) by number of customers")
     for n in sizes:
         data = simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
-        peak = peak_memory(lambda data=data: (model.predict_purchases(data, 90.0), model.predict_p_alive(data)))
+        peak = peak_memory(
+            lambda data=data: (model.predict_purchases(data, 90.0), model.predict_p_alive(data))
+        )
         print(f"  {n:>11,} customers: {peak / 2**20:8.1f} MiB = {peak / n:.0f} bytes per customer")
 
 

@@ -35,8 +35,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--peer-repeats", type=int, default=1, help="lifetimes runs (slow)")
     args = parser.parse_args(argv)
 
-    import clvlab
     from lifetimes.utils import summary_data_from_transaction_data
+
+    import clvlab
 
     log = make_log(args.transactions, args.customers)
     input_bytes = float(log.memory_usage(deep=True).sum())
@@ -45,7 +46,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         return clvlab.rfm_summary(log, monetary_value="amount")
 
     def peer() -> pd.DataFrame:
-        return summary_data_from_transaction_data(log, "customer_id", "date", monetary_value_col="amount", freq="D")
+        return summary_data_from_transaction_data(
+            log, "customer_id", "date", monetary_value_col="amount", freq="D"
+        )
 
     t_ours, all_ours, s_ours = median_time(ours, args.repeats)
     t_peer, all_peer, s_peer = median_time(peer, args.peer_repeats)
@@ -58,9 +61,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"  clvlab    median {t_ours:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in all_ours)})")
     print(f"  lifetimes median {t_peer:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in all_peer)})")
     print(f"  speed-up  {t_peer / t_ours:.1f}x")
-    print(f"  clvlab peak memory {peak / 2**20:.0f} MiB = {peak / input_bytes:.2f}x the input frame "
-          f"({input_bytes / 2**20:.0f} MiB)")
-    return {"clvlab_s": t_ours, "lifetimes_s": t_peer, "ratio": t_peer / t_ours, "memory_ratio": peak / input_bytes}
+    print(
+        f"  clvlab peak memory {peak / 2**20:.0f} MiB = {peak / input_bytes:.2f}x the input frame "
+        f"({input_bytes / 2**20:.0f} MiB)"
+    )
+    return {
+        "clvlab_s": t_ours,
+        "lifetimes_s": t_peer,
+        "ratio": t_peer / t_ours,
+        "memory_ratio": peak / input_bytes,
+    }
 
 
 if __name__ == "__main__":

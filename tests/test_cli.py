@@ -16,23 +16,26 @@ from clvlab.cli import main
 @pytest.fixture(scope="module")
 def retail_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("retail") / "invoices.csv"
-    clvlab.datasets.load_online_retail().rename(columns={"customer_id": "CustomerID", "date": "InvoiceDate"}).to_csv(
-        path, index=False
-    )
+    clvlab.datasets.load_online_retail().rename(
+        columns={"customer_id": "CustomerID", "date": "InvoiceDate"}
+    ).to_csv(path, index=False)
     return path
 
 
 def test_main_job_on_bundled_data(tmp_path, capsys):
     assert main(["run", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "BetaGeo" in out and "GammaGamma" in out and "platinum" in out
+    assert "BetaGeo" in out
+    assert "GammaGamma" in out
+    assert "platinum" in out
     table = pd.read_csv(tmp_path / "targeting.csv", index_col="customer_id")
     assert len(table) == 2357
     assert table["clv_rank"].min() == 1
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "targeting.parquet"), table, check_exact=False)
     bg = clvlab.load(tmp_path / "models" / "bgnbd.json")
     gg = clvlab.load(tmp_path / "models" / "gamma_gamma.json")
-    assert isinstance(bg, clvlab.BetaGeo) and isinstance(gg, clvlab.GammaGamma)
+    assert isinstance(bg, clvlab.BetaGeo)
+    assert isinstance(gg, clvlab.GammaGamma)
     assert bg.time_unit_ == "W"
 
 
@@ -44,21 +47,39 @@ def test_fit_then_predict_on_online_retail(tmp_path, retail_csv, capsys):
     assert "BetaGeo" in capsys.readouterr().out
     out = tmp_path / "scores.parquet"
     args = [
-        "predict", "--model", str(tmp_path / "m" / "bgnbd.json"),
-        "--spend-model", str(tmp_path / "m" / "gamma_gamma.json"), *cols,
-        "--horizon", "52", "--discount-rate", "0.1", "--discount-period", "52", "--output", str(out),
+        "predict",
+        "--model",
+        str(tmp_path / "m" / "bgnbd.json"),
+        "--spend-model",
+        str(tmp_path / "m" / "gamma_gamma.json"),
+        *cols,
+        "--horizon",
+        "52",
+        "--discount-rate",
+        "0.1",
+        "--discount-period",
+        "52",
+        "--output",
+        str(out),
     ]
     assert main(args) == 0
     scores = pd.read_parquet(out)
     assert len(scores) == 4338
     assert scores.index.name == "CustomerID"
-    assert np.isfinite(scores["clv"]).all() and (scores["clv"] > 0).all()
+    assert np.isfinite(scores["clv"]).all()
+    assert (scores["clv"] > 0).all()
     # The CLI scores exactly what the Python API gives with the reloaded models.
     log = pd.read_csv(retail_csv)
-    summary = clvlab.rfm_summary(log, customer_id="CustomerID", datetime="InvoiceDate", monetary_value="amount", time_unit="W")
+    summary = clvlab.rfm_summary(
+        log, customer_id="CustomerID", datetime="InvoiceDate", monetary_value="amount", time_unit="W"
+    )
     api = clvlab.predict_customer_value(
-        clvlab.load(tmp_path / "m" / "bgnbd.json"), clvlab.load(tmp_path / "m" / "gamma_gamma.json"),
-        summary, horizon=52, discount_rate=0.1, discount_period=52,
+        clvlab.load(tmp_path / "m" / "bgnbd.json"),
+        clvlab.load(tmp_path / "m" / "gamma_gamma.json"),
+        summary,
+        horizon=52,
+        discount_rate=0.1,
+        discount_period=52,
     )
     pd.testing.assert_frame_equal(scores, api, check_exact=True)
 
@@ -81,13 +102,25 @@ def test_unidentified_dropout_is_reported_and_predictions_stay_finite(tmp_path, 
 def test_bad_input_exits_with_one_line(tmp_path, capsys):
     assert main(["run", "--transactions", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("clvlab: error:") and "not found" in err and "\n" not in err
+    assert err.startswith("clvlab: error:")
+    assert "not found" in err
+    assert "\n" not in err
     bad = tmp_path / "log.csv"
-    pd.DataFrame({"cust": [1, 2], "date": ["2020-01-01", "2020-01-05"], "amount": [1.0, 2.0]}).to_csv(bad, index=False)
+    pd.DataFrame({"cust": [1, 2], "date": ["2020-01-01", "2020-01-05"], "amount": [1.0, 2.0]}).to_csv(
+        bad, index=False
+    )
     assert main(["run", "--transactions", str(bad), "--out", str(tmp_path)]) == 2
     assert "missing column(s) ['customer_id']" in capsys.readouterr().err
     (tmp_path / "model.json").write_bytes(b"\x80\x04\x95junk")
-    args = ["predict", "--model", str(tmp_path / "model.json"), "--spend-model", str(tmp_path / "model.json"), "--output", str(tmp_path / "o.csv")]
+    args = [
+        "predict",
+        "--model",
+        str(tmp_path / "model.json"),
+        "--spend-model",
+        str(tmp_path / "model.json"),
+        "--output",
+        str(tmp_path / "o.csv"),
+    ]
     assert main(args) == 2
     assert "never loads pickles" in capsys.readouterr().err
 
@@ -101,5 +134,8 @@ def test_every_subcommand_has_help_with_an_example(command, capsys):
 
 
 def test_python_dash_m_entry_point():
-    done = subprocess.run([sys.executable, "-m", "clvlab", "--help"], capture_output=True, text=True, check=False)
-    assert done.returncode == 0 and "run" in done.stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "clvlab", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert "run" in done.stdout

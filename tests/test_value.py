@@ -49,7 +49,12 @@ def test_periodic_matches_lifetimes_discrete_formula(cdnow_summary, bgnbd, gg):
         )
         expected += spend * np.asarray(n) / (1 + rate) ** (i / factor)
     ours = clvlab.customer_lifetime_value(
-        bgnbd, gg, cdnow_summary, horizon=months * factor, discount_rate=rate, discount_period=factor,
+        bgnbd,
+        gg,
+        cdnow_summary,
+        horizon=months * factor,
+        discount_rate=rate,
+        discount_period=factor,
         method="periodic",
     )
     np.testing.assert_allclose(ours.to_numpy(), expected, rtol=1e-9)
@@ -110,7 +115,9 @@ def test_pareto_nbd_dert_matches_fhl_2005(cdnow_summary, gg):
 )
 def test_clv_falls_with_discount_and_grows_with_horizon(small, bgnbd, gg, rate, extra, horizon, longer):
     def clv(h, r):
-        return clvlab.customer_lifetime_value(bgnbd, gg, small, horizon=h, discount_rate=r, discount_period=52)
+        return clvlab.customer_lifetime_value(
+            bgnbd, gg, small, horizon=h, discount_rate=r, discount_period=52
+        )
 
     base = clv(horizon, rate)
     assert (clv(horizon, rate + extra).to_numpy() < base.to_numpy()).all()
@@ -127,13 +134,19 @@ def test_interval_brackets_the_estimate_and_is_seeded(small, bgnbd, gg):
     assert ((a["clv_lower"] < a["clv"]) & (a["clv"] < a["clv_upper"])).all()
     wide = clvlab.customer_lifetime_value(bgnbd, gg, small, interval=0.99, seed=3, **kw)
     assert (wide["clv_upper"] - wide["clv_lower"] > a["clv_upper"] - a["clv_lower"]).all()
-    point = clvlab.customer_lifetime_value(bgnbd, gg, small, **{k: v for k, v in kw.items() if k != "n_draws"})
+    point = clvlab.customer_lifetime_value(
+        bgnbd, gg, small, **{k: v for k, v in kw.items() if k != "n_draws"}
+    )
     np.testing.assert_array_equal(a["clv"].to_numpy(), point.to_numpy())
 
 
 def test_prediction_intervals(small, bgnbd):
     pred = bgnbd.predict_purchases(small, 39.0, interval=0.9, n_draws=500, seed=1)
-    assert list(pred.columns) == ["expected_purchases", "expected_purchases_lower", "expected_purchases_upper"]
+    assert list(pred.columns) == [
+        "expected_purchases",
+        "expected_purchases_lower",
+        "expected_purchases_upper",
+    ]
     assert (pred["expected_purchases_lower"] <= pred["expected_purchases"]).all()
     assert (pred["expected_purchases"] <= pred["expected_purchases_upper"]).all()
     alive = bgnbd.predict_p_alive(small, interval=0.5, n_draws=500, seed=1)
@@ -145,7 +158,9 @@ def test_prediction_intervals(small, bgnbd):
     # Sampling error of a covariance estimate: sqrt((s_ii s_jj + s_ij^2) / n); allow 5 of them.
     tol = 5 * np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
     assert np.all(np.abs(np.cov(draws.T) - cov) < tol)
-    np.testing.assert_allclose(draws.mean(axis=0), np.log(bgnbd.params_.to_numpy()), atol=5 * np.sqrt(np.diag(cov) / n).max())
+    np.testing.assert_allclose(
+        draws.mean(axis=0), np.log(bgnbd.params_.to_numpy()), atol=5 * np.sqrt(np.diag(cov) / n).max()
+    )
     with pytest.raises(ValueError, match="interval must be a level"):
         bgnbd.predict_p_alive(small, interval=90)
 
@@ -155,35 +170,54 @@ def test_targeting_table(cdnow_summary, bgnbd, gg, tmp_path):
         bgnbd, gg, cdnow_summary, horizon=52.0, discount_rate=0.1, discount_period=52
     )
     assert list(table.columns) == [
-        "p_alive", "expected_purchases", "discounted_purchases", "expected_spend", "clv",
-        "clv_rank", "clv_percentile", "segment",
+        "p_alive",
+        "expected_purchases",
+        "discounted_purchases",
+        "expected_spend",
+        "clv",
+        "clv_rank",
+        "clv_percentile",
+        "segment",
     ]
     assert table.index.equals(cdnow_summary.index)
-    np.testing.assert_allclose(table["clv"], table["expected_spend"] * table["discounted_purchases"], rtol=1e-12)
+    np.testing.assert_allclose(
+        table["clv"], table["expected_spend"] * table["discounted_purchases"], rtol=1e-12
+    )
     assert (table["discounted_purchases"] < table["expected_purchases"]).all()
     assert sorted(table["clv_rank"]) == list(range(1, len(table) + 1))
     top = table.sort_values("clv_rank").iloc[0]
-    assert top["clv"] == table["clv"].max() and top["clv_percentile"] == 100.0
+    assert top["clv"] == table["clv"].max()
+    assert top["clv_percentile"] == 100.0
     # VALUE_TIERS: 5% platinum, 15% gold, 30% silver, 50% bronze, by rank.
     n = len(table)
     counts = table["segment"].value_counts()
     assert counts["platinum"] == round(0.05 * n)
     assert counts["platinum"] + counts["gold"] == round(0.20 * n)
-    assert table.loc[table["segment"] == "platinum", "clv"].min() >= table.loc[table["segment"] == "gold", "clv"].max()
+    assert (
+        table.loc[table["segment"] == "platinum", "clv"].min()
+        >= table.loc[table["segment"] == "gold", "clv"].max()
+    )
     # Stable under row order.
     shuffled = cdnow_summary.sample(frac=1.0, random_state=0)
-    again = clvlab.predict_customer_value(bgnbd, gg, shuffled, horizon=52.0, discount_rate=0.1, discount_period=52)
+    again = clvlab.predict_customer_value(
+        bgnbd, gg, shuffled, horizon=52.0, discount_rate=0.1, discount_period=52
+    )
     pd.testing.assert_frame_equal(again.loc[table.index], table)
     # Exports keep the customer id and dtypes.
     table.to_csv(tmp_path / "t.csv")
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "t.csv", index_col="customer_id"), table, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "t.csv", index_col="customer_id"), table, check_exact=False, rtol=1e-12
+    )
     table.to_parquet(tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), table)
 
 
 def test_residual_value_table_and_bad_arguments(small, bgnbd, gg):
-    table = clvlab.predict_customer_value(bgnbd, gg, small, horizon=np.inf, discount_rate=0.15, discount_period=52)
-    assert "expected_purchases" not in table and np.isfinite(table["clv"]).all()
+    table = clvlab.predict_customer_value(
+        bgnbd, gg, small, horizon=np.inf, discount_rate=0.15, discount_period=52
+    )
+    assert "expected_purchases" not in table
+    assert np.isfinite(table["clv"]).all()
     with pytest.raises(DataError, match="infinite horizon needs a positive discount_rate"):
         clvlab.customer_lifetime_value(bgnbd, gg, small, horizon=np.inf)
     with pytest.raises(DataError, match="whole number of discount periods"):
@@ -204,8 +238,11 @@ def test_bgbb_value_is_periodic(gg):
     data = donations.assign(monetary_value=np.where(donations["frequency"] > 0, 50.0, 0.0))
     spend = clvlab.GammaGamma.from_params({"p": 6.0, "q": 4.0, "gamma": 20.0})
     five = clvlab.customer_lifetime_value(bgbb, spend, data, horizon=5, discount_rate=0.1, method="periodic")
-    residual = clvlab.customer_lifetime_value(bgbb, spend, data, horizon=np.inf, discount_rate=0.1, method="periodic")
-    assert (residual > five).all() and (five > 0).all()
+    residual = clvlab.customer_lifetime_value(
+        bgbb, spend, data, horizon=np.inf, discount_rate=0.1, method="periodic"
+    )
+    assert (residual > five).all()
+    assert (five > 0).all()
     # Undiscounted, five periods of value is spend times expected transactions in the next five.
     flat = clvlab.customer_lifetime_value(bgbb, spend, data, horizon=5, method="periodic")
     np.testing.assert_allclose(

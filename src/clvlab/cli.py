@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from clvlab.errors import DataError, ModelFileError, NotFittedError
+from clvlab.models import GammaGamma, TransactionModel
 
 __all__ = ["main"]
 
@@ -159,6 +160,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     transaction = clvlab.load(args.model)
     spend = clvlab.load(args.spend_model)
+    if not isinstance(transaction, TransactionModel):
+        raise DataError(f"--model {args.model} holds a {type(transaction).__name__}, not a transaction model")
+    if not isinstance(spend, GammaGamma):
+        raise DataError(
+            f"--spend-model {args.spend_model} holds a {type(spend).__name__}, not a GammaGamma model"
+        )
     unit = transaction.time_unit_ or "D"
     if args.summary is not None:
         summary = _read_table(Path(args.summary), "summary")
@@ -193,16 +200,29 @@ def _add_log_options(p: argparse.ArgumentParser, *, with_time_unit: bool = True)
     g.add_argument("--customer-id", default="customer_id", help="customer id column (default: %(default)s)")
     g.add_argument("--datetime", default="date", help="date column (default: %(default)s)")
     g.add_argument("--amount", default="amount", help="amount column (default: %(default)s)")
-    g.add_argument("--observation-end", help="last day of observation; later rows are ignored (default: last date)")
+    g.add_argument(
+        "--observation-end", help="last day of observation; later rows are ignored (default: last date)"
+    )
     if with_time_unit:
-        g.add_argument("--time-unit", default="W", choices=["D", "W", "M", "Y"], help="time unit (default: W)")
+        g.add_argument(
+            "--time-unit", default="W", choices=["D", "W", "M", "Y"], help="time unit (default: W)"
+        )
 
 
 def _add_value_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("value")
-    g.add_argument("--horizon", type=float, default=52.0, help="horizon in time units; 'inf' for residual value (default: 52)")
-    g.add_argument("--discount-rate", type=float, default=0.10, help="rate per discount period (default: 0.10)")
-    g.add_argument("--discount-period", type=float, default=52.0, help="period length in time units (default: 52)")
+    g.add_argument(
+        "--horizon",
+        type=float,
+        default=52.0,
+        help="horizon in time units; 'inf' for residual value (default: 52)",
+    )
+    g.add_argument(
+        "--discount-rate", type=float, default=0.10, help="rate per discount period (default: 0.10)"
+    )
+    g.add_argument(
+        "--discount-period", type=float, default=52.0, help="period length in time units (default: 52)"
+    )
     g.add_argument("--interval", type=float, help="add CLV bounds at this level, e.g. 0.9")
 
 
@@ -223,7 +243,9 @@ def _parser() -> argparse.ArgumentParser:
         "      --time-unit D --horizon 365 --discount-rate 0.1 --discount-period 365 --out results",
     )
     _add_log_options(run)
-    run.add_argument("--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)")
+    run.add_argument(
+        "--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)"
+    )
     _add_value_options(run)
     run.add_argument("--out", default="clvlab-output", help="output directory (default: %(default)s)")
     run.add_argument("--models-dir", help="where to save the fitted models (default: OUT/models)")
@@ -237,7 +259,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  clvlab fit --transactions log.csv --model pareto-nbd --out models",
     )
     _add_log_options(fit)
-    fit.add_argument("--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)")
+    fit.add_argument(
+        "--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)"
+    )
     fit.add_argument("--out", default="models", help="directory for the model files (default: %(default)s)")
     fit.set_defaults(func=_cmd_fit)
 
@@ -245,13 +269,16 @@ def _parser() -> argparse.ArgumentParser:
         "predict",
         help="score customers with saved models and write the targeting table",
         formatter_class=raw,
-        epilog="example:\n  clvlab predict --model models/bgnbd.json --spend-model models/gamma_gamma.json \\\n"
+        epilog="example:\n  clvlab predict --model models/bgnbd.json \\\n"
+        "      --spend-model models/gamma_gamma.json \\\n"
         "      --transactions new_log.csv --output scores.parquet",
     )
     predict.add_argument("--model", required=True, help="saved transaction model (JSON)")
     predict.add_argument("--spend-model", required=True, help="saved Gamma-Gamma model (JSON)")
     _add_log_options(predict, with_time_unit=False)
-    predict.add_argument("--summary", help="score a summary file (frequency, recency, T, monetary_value) instead")
+    predict.add_argument(
+        "--summary", help="score a summary file (frequency, recency, T, monetary_value) instead"
+    )
     _add_value_options(predict)
     predict.add_argument("--output", required=True, help="output file, .csv or .parquet")
     predict.set_defaults(func=_cmd_predict)

@@ -46,7 +46,7 @@ def load_cdnow_transactions() -> pd.DataFrame:
             sep=r"\s+",
             header=None,
             names=["master_id", "customer_id", "date", "quantity", "amount"],
-            dtype={"master_id": str, "customer_id": "int64", "date": str, "quantity": "int64"},
+            dtype={"master_id": "str", "customer_id": "int64", "date": "str", "quantity": "int64"},
         )
     raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     return raw[["customer_id", "date", "quantity", "amount"]].astype({"amount": "float64"})
@@ -97,7 +97,7 @@ def load_online_retail() -> pd.DataFrame:
         raw = pd.read_csv(
             fh,
             compression="gzip",
-            dtype={"InvoiceNo": str, "InvoiceDate": str, "CustomerID": "int64", "TotalPrice": "float64"},
+            dtype={"InvoiceNo": "str", "InvoiceDate": "str", "CustomerID": "int64", "TotalPrice": "float64"},
         )
     return pd.DataFrame(
         {

@@ -43,10 +43,17 @@ _PERIODIC_TAIL = 1e-17
 
 
 def _check_value_args(
-    transaction_model: Any, spend_model: Any, horizon: float, discount_rate: float, discount_period: float, method: str
+    transaction_model: Any,
+    spend_model: Any,
+    horizon: float,
+    discount_rate: float,
+    discount_period: float,
+    method: str,
 ) -> None:
     if not isinstance(transaction_model, TransactionModel):
-        raise TypeError(f"transaction_model must be a clvlab transaction model, got {type(transaction_model).__name__}")
+        raise TypeError(
+            f"transaction_model must be a clvlab transaction model, got {type(transaction_model).__name__}"
+        )
     if not isinstance(spend_model, GammaGamma):
         raise TypeError(f"spend_model must be a clvlab.GammaGamma model, got {type(spend_model).__name__}")
     if method not in {"continuous", "periodic"}:
@@ -55,11 +62,15 @@ def _check_value_args(
     if not (h > 0):
         raise DataError(f"horizon must be positive (in the data's time unit), got {horizon!r}")
     if not (np.isfinite(discount_rate) and discount_rate >= 0):
-        raise DataError(f"discount_rate must be a non-negative rate per discount_period, got {discount_rate!r}")
+        raise DataError(
+            f"discount_rate must be a non-negative rate per discount_period, got {discount_rate!r}"
+        )
     if not (np.isfinite(discount_period) and discount_period > 0):
         raise DataError(f"discount_period must be a positive number of time units, got {discount_period!r}")
     if not np.isfinite(h) and discount_rate == 0:
-        raise DataError("an infinite horizon needs a positive discount_rate (the undiscounted value is unbounded)")
+        raise DataError(
+            "an infinite horizon needs a positive discount_rate (the undiscounted value is unbounded)"
+        )
     if isinstance(transaction_model, BetaGeoBetaBinom) and method != "periodic":
         raise DataError("BG/BB is a discrete-time model: use method='periodic' (discounting per opportunity)")
     if method == "periodic" and np.isfinite(h):
@@ -165,12 +176,23 @@ def customer_lifetime_value(
     26.41
     """
     parts = _clv_parts(
-        transaction_model, spend_model, data, horizon, discount_rate, discount_period, method, interval, n_draws, seed
+        transaction_model,
+        spend_model,
+        data,
+        horizon,
+        discount_rate,
+        discount_period,
+        method,
+        interval,
+        n_draws,
+        seed,
     )
     clv = pd.Series(parts.spend * parts.discounted, index=parts.index, name="clv")
     if parts.bounds is None:
         return clv
-    return pd.DataFrame({"clv": clv, "clv_lower": parts.bounds[0], "clv_upper": parts.bounds[1]}, index=parts.index)
+    return pd.DataFrame(
+        {"clv": clv, "clv_lower": parts.bounds[0], "clv_upper": parts.bounds[1]}, index=parts.index
+    )
 
 
 @dataclass(frozen=True)
@@ -200,7 +222,8 @@ def _clv_parts(
     _, spend_cols = spend_model._validate(data)
     x_m = (spend_cols["frequency"], spend_cols["monetary_value"])
     args = (float(horizon), float(discount_rate), float(discount_period), method)
-    spend = _spend(*spend_model._theta, *x_m)
+    p, q, gamma = spend_model._theta
+    spend = _spend(p, q, gamma, *x_m)
     discounted = _discounted_purchases(transaction_model, transaction_model._theta, columns, *args)
     if interval is None:
         return _Parts(index, spend, discounted, None)
@@ -214,7 +237,9 @@ def _clv_parts(
     upper = np.empty(len(index))
     for sl in _chunks(len(index), n_draws, budget=1 << 19):
         cols = tuple(c[sl] for c in columns)
-        vals = _spend(*s_params, *(c[sl] for c in x_m)) * _discounted_purchases(transaction_model, t_params, cols, *args)
+        vals = _spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl]) * _discounted_purchases(
+            transaction_model, t_params, cols, *args
+        )
         lower[sl], upper[sl] = np.quantile(vals, [lo_q, hi_q], axis=0)
     return _Parts(index, spend, discounted, (lower, upper))
 
@@ -274,7 +299,16 @@ def predict_customer_value(
         numbers and strings, so ``to_csv`` / ``to_parquet`` round-trip it with the customer id.
     """
     parts = _clv_parts(
-        transaction_model, spend_model, data, horizon, discount_rate, discount_period, method, interval, n_draws, seed
+        transaction_model,
+        spend_model,
+        data,
+        horizon,
+        discount_rate,
+        discount_period,
+        method,
+        interval,
+        n_draws,
+        seed,
     )
     index = parts.index
     table = pd.DataFrame(index=index)
@@ -290,11 +324,14 @@ def predict_customer_value(
     rank = _rank(values, index)
     table["clv_rank"] = rank
     table["clv_percentile"] = table["clv"].rank(method="max", pct=True).to_numpy() * 100.0
-    table["segment"] = pd.array(value_tiers(rank), dtype=object)
+    table["segment"] = value_tiers(rank)
     unit = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
     table.attrs.update(
-        time_unit=unit, horizon=float(horizon), discount_rate=float(discount_rate),
-        discount_period=float(discount_period), method=method,
+        time_unit=unit,
+        horizon=float(horizon),
+        discount_rate=float(discount_rate),
+        discount_period=float(discount_period),
+        method=method,
     )
     return table
 

@@ -37,7 +37,11 @@ def test_customers_first_seen_in_holdout_are_left_out():
         }
     )
     split = clvlab.calibration_holdout_split(
-        log, calibration_end="2021-01-31", observation_end="2021-02-28", monetary_value="amount", time_unit="W"
+        log,
+        calibration_end="2021-01-31",
+        observation_end="2021-02-28",
+        monetary_value="amount",
+        time_unit="W",
     )
     assert split.index.tolist() == ["old"]
     assert split.loc["old", "frequency_holdout"] == 1.0
@@ -53,7 +57,9 @@ def test_calibration_end_outside_the_log_is_an_error(cdnow_log, calibration_end)
 
 def test_transactions_after_observation_end_are_an_error_unless_dropped(cdnow_log):
     with pytest.raises(DataError, match="after observation_end"):
-        clvlab.calibration_holdout_split(cdnow_log, calibration_end="1997-09-30", observation_end="1998-01-31")
+        clvlab.calibration_holdout_split(
+            cdnow_log, calibration_end="1997-09-30", observation_end="1998-01-31"
+        )
     split = clvlab.calibration_holdout_split(
         cdnow_log, calibration_end="1997-09-30", observation_end="1998-01-31", drop_after_end=True
     )

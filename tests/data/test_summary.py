@@ -157,10 +157,14 @@ def test_date_types_give_identical_summaries():
     base = pd.DataFrame(
         {"customer_id": [1, 1, 2, 2, 1], "amount": [1.0, 2.0, 3.0, 4.0, 5.0]},
     )
-    stamps = pd.to_datetime(["2022-03-01 23:30", "2022-03-05", "2022-03-02", "2022-04-01", "2022-04-10"], format="mixed")
+    stamps = pd.to_datetime(
+        ["2022-03-01 23:30", "2022-03-05", "2022-03-02", "2022-04-01", "2022-04-10"], format="mixed"
+    )
     expected = clvlab.rfm_summary(base.assign(date=stamps), monetary_value="amount")
     variants = {
-        "strings": base.assign(date=["2022-03-01 23:30", "2022-03-05", "2022-03-02", "2022-04-01", "2022-04-10"]),
+        "strings": base.assign(
+            date=["2022-03-01 23:30", "2022-03-05", "2022-03-02", "2022-04-01", "2022-04-10"]
+        ),
         "date objects": base.assign(date=[t.date() for t in stamps]),
         "tz-aware": base.assign(date=stamps.tz_localize("America/New_York")),
         "tz-aware, other zone": base.assign(date=stamps.tz_localize("Asia/Tokyo")),
@@ -205,7 +209,11 @@ def test_caller_frame_is_never_mutated(cdnow_log_copy):
 
 def test_returns_are_netted_only_when_allowed():
     log = pd.DataFrame(
-        {"customer_id": [1, 1, 1], "date": ["2021-01-01", "2021-01-05", "2021-01-05"], "amount": [10.0, 30.0, -5.0]}
+        {
+            "customer_id": [1, 1, 1],
+            "date": ["2021-01-01", "2021-01-05", "2021-01-05"],
+            "amount": [10.0, 30.0, -5.0],
+        }
     )
     with pytest.raises(DataError, match=r"negative amounts.*row 2.*allow_returns=True"):
         clvlab.rfm_summary(log, monetary_value="amount")
@@ -229,7 +237,11 @@ def test_customers_first_seen_after_the_end_are_left_out():
 
 # --- Bad input ----------------------------------------------------------------------------------------
 def _log(**overrides):
-    data = {"customer_id": [1, 2, 3], "date": ["2021-01-01", "2021-01-02", "2021-01-03"], "amount": [1.0, 2.0, 3.0]}
+    data = {
+        "customer_id": [1, 2, 3],
+        "date": ["2021-01-01", "2021-01-02", "2021-01-03"],
+        "amount": [1.0, 2.0, 3.0],
+    }
     data.update(overrides)
     return pd.DataFrame(data)
 
@@ -239,8 +251,16 @@ def _log(**overrides):
     [
         (_log().drop(columns="date"), {}, r"missing column\(s\) \['date'\]"),
         (_log().iloc[:0], {}, r"empty"),
-        (_log(customer_id=[1, None, 3]), {}, r"'customer_id' has null customer ids: 1 row\(s\), first at row 1"),
-        (_log(date=["2021-01-01", "not a date", "2021-01-03"]), {}, r"unparseable dates.*row 1.*'not a date'"),
+        (
+            _log(customer_id=[1, None, 3]),
+            {},
+            r"'customer_id' has null customer ids: 1 row\(s\), first at row 1",
+        ),
+        (
+            _log(date=["2021-01-01", "not a date", "2021-01-03"]),
+            {},
+            r"unparseable dates.*row 1.*'not a date'",
+        ),
         (_log(date=["2021-01-01", None, "2021-01-03"]), {}, r"missing dates.*row 1"),
         (_log(date=[20210101, 20210102, 20210103]), {}, r"holds numbers"),
         (_log(amount=["1", "2", "3"]), {"monetary_value": "amount"}, r"'amount' must be numeric"),

@@ -8,7 +8,9 @@ from clvlab.models._fitting import deduplicate
 
 
 @pytest.mark.parametrize("module", [bgnbd, mbgnbd])
-@pytest.mark.parametrize("params", [(0.2426, 4.4135, 0.7929, 2.4258), (2.5, 0.3, 0.2, 0.4), (0.05, 300.0, 5.0, 0.7)])
+@pytest.mark.parametrize(
+    "params", [(0.2426, 4.4135, 0.7929, 2.4258), (2.5, 0.3, 0.2, 0.4), (0.05, 300.0, 5.0, 0.7)]
+)
 def test_fast_path_equals_reference(module, params):
     rng = np.random.default_rng(7)
     n = 5000

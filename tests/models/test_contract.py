@@ -21,8 +21,10 @@ def donations():
 def _data_for(model_cls, cdnow_summary, donations):
     if model_cls is clvlab.BetaGeoBetaBinom:
         # Expand the weighted donation patterns to one row per donor.
-        return donations.loc[donations.index.repeat(donations["weights"])].reset_index(drop=True).drop(
-            columns="weights"
+        return (
+            donations.loc[donations.index.repeat(donations["weights"])]
+            .reset_index(drop=True)
+            .drop(columns="weights")
         )
     return cdnow_summary
 
@@ -131,7 +133,7 @@ def test_time_unit_mismatch_is_an_error(model_cls, cdnow_summary):
     days = cdnow_summary.copy()
     days[["recency", "T"]] *= 7
     days.attrs["time_unit"] = "D"
-    with pytest.raises(DataError, match="time unit 'D'.*fitted in 'W'"):
+    with pytest.raises(DataError, match=r"time unit 'D'.*fitted in 'W'"):
         model.predict_purchases(days, 10)
 
 

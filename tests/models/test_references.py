@@ -110,7 +110,8 @@ def test_bgbb_donations():
     assert model.log_likelihood_ == pytest.approx(-33225.58, abs=0.05)
     assert model.n_customers_ == 11104
     pred = model.predict_purchases(donations, 5)
-    assert np.all(np.isfinite(pred)) and (pred > 0).all()
+    assert np.all(np.isfinite(pred))
+    assert (pred > 0).all()
     p_alive = model.predict_p_alive(donations)
     # A donor who gave in all 6 years is more likely alive than one who never gave again.
     best = donations[(donations["frequency"] == 6)].index[0]

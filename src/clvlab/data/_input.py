@@ -125,7 +125,9 @@ def to_amounts(values: pd.Series, column: str, *, allow_negative: bool) -> npt.N
     bad = ~np.isfinite(arr)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise DataError(f"column {column!r} has NaN or infinite amounts: {first_bad_row(bad)}, value {arr[pos]}")
+        raise DataError(
+            f"column {column!r} has NaN or infinite amounts: {first_bad_row(bad)}, value {arr[pos]}"
+        )
     if not allow_negative:
         neg = arr < 0
         if neg.any():
@@ -147,7 +149,7 @@ def to_day(value: Any, name: str) -> int:
         raise DataError(f"{name} is not a date: {value!r}")
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
-    return int(np.datetime64(ts.to_datetime64(), "D").astype(np.int64))
+    return int(ts.to_datetime64().astype("datetime64[D]").astype(np.int64))
 
 
 def day_to_timestamp(day: int) -> pd.Timestamp:

@@ -77,7 +77,9 @@ def _bits(n: int) -> int:
     return max(int(n - 1).bit_length(), 1)
 
 
-def _encode_ids(values: pd.Series, column: str) -> tuple[npt.NDArray[np.int64], int, int | None, pd.Index | None]:
+def _encode_ids(
+    values: pd.Series, column: str
+) -> tuple[npt.NDArray[np.int64], int, int | None, pd.Index | None]:
     arr = values.to_numpy()
     if arr.dtype.kind in "iu" and len(arr) > 0 and int(arr.max()) < (1 << 62):
         lo, hi = int(arr.min()), int(arr.max())
@@ -111,7 +113,13 @@ def _read_log(
     )
     codes, n_codes, offset, uniques = _encode_ids(ids_col, customer_id)
     return _Log(
-        codes=codes, n_codes=n_codes, id_offset=offset, uniques=uniques, name=customer_id, days=days, amounts=amounts
+        codes=codes,
+        n_codes=n_codes,
+        id_offset=offset,
+        uniques=uniques,
+        name=customer_id,
+        days=days,
+        amounts=amounts,
     )
 
 
@@ -228,7 +236,8 @@ def _summary_frame(
         "T": (end - occ.first) / unit_days,
     }
     if with_monetary:
-        assert occ.total_amount is not None and occ.first_amount is not None
+        assert occ.total_amount is not None
+        assert occ.first_amount is not None
         total = occ.total_amount if include_first_transaction else occ.total_amount - occ.first_amount
         data["monetary_value"] = np.divide(total, frequency, out=np.zeros_like(total), where=frequency > 0)
     df = pd.DataFrame(data, index=log.ids(occ.codes))

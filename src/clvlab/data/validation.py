@@ -91,7 +91,10 @@ def validate_summary(
     if recency is not None and age is not None and recency in out and age in out:
         too_late = out[recency] > out[age] * (1 + 1e-12)
         if too_late.any():
-            raise DataError(f"recency exceeds {age} (the last purchase is after the end): {first_bad_row(too_late, index)}")
+            raise DataError(
+                f"recency exceeds {age} (the last purchase is after the end): "
+                f"{first_bad_row(too_late, index)}"
+            )
         if "frequency" in out:
             orphan = (out["frequency"] == 0) & (out[recency] > 0)
             if orphan.any():

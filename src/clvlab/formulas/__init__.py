@@ -1,0 +1,1 @@
+"""The models' maths as pure, vectorised, log-space functions, shared by every estimator."""

@@ -37,8 +37,8 @@ class FitData(NamedTuple):
     w_by_x: FloatArray  # total weight per distinct x
     T_values: FloatArray  # distinct T
     T_code: IntArray  # per row: index into T_values
-    wT: FloatArray  # total weight per distinct T
-    wxT: FloatArray  # total of weight * x per distinct T
+    w_by_T: FloatArray  # total weight per distinct T
+    wx_by_T: FloatArray  # total of weight * x per distinct T
     first: int  # index into xs of the first x with a second likelihood term
     lo: int  # first row with a second term (rows are sorted by x)
     x2: FloatArray  # x of the rows with a second term
@@ -67,8 +67,8 @@ def prepare(x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray, 
         w_by_x=np.add.reduceat(weights, starts),
         T_values=T_values,
         T_code=T_code,
-        wT=np.bincount(T_code, weights=weights, minlength=len(T_values)),
-        wxT=np.bincount(T_code, weights=weights * x, minlength=len(T_values)),
+        w_by_T=np.bincount(T_code, weights=weights, minlength=len(T_values)).astype(np.float64),
+        wx_by_T=np.bincount(T_code, weights=weights * x, minlength=len(T_values)).astype(np.float64),
         first=first,
         lo=lo,
         x2=x[lo:],
@@ -81,7 +81,9 @@ def prepare(x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray, 
     )
 
 
-def weighted_loglik_and_grad(r: float, alpha: float, a: float, b: float, data: FitData) -> tuple[float, FloatArray]:
+def weighted_loglik_and_grad(
+    r: float, alpha: float, a: float, b: float, data: FitData
+) -> tuple[float, FloatArray]:
     """Sum of weights x log-likelihood and its gradient with respect to (r, alpha, a, b).
 
     Returns
@@ -101,9 +103,9 @@ def weighted_loglik_and_grad(r: float, alpha: float, a: float, b: float, data: F
     invT_v = 1.0 / (alpha + data.T_values)
     log_alpha = np.log(alpha)
     W = data.W
-    total = float(data.w_by_x @ A) + r * log_alpha * W - float((r * data.wT + data.wxT) @ LT_v)
-    g_r = float(data.w_by_x @ dA_r) + log_alpha * W - float(data.wT @ LT_v)
-    g_alpha = r / alpha * W - float((r * data.wT + data.wxT) @ invT_v)
+    total = float(data.w_by_x @ A) + r * log_alpha * W - float((r * data.w_by_T + data.wx_by_T) @ LT_v)
+    g_r = float(data.w_by_x @ dA_r) + log_alpha * W - float(data.w_by_T @ LT_v)
+    g_alpha = r / alpha * W - float((r * data.w_by_T + data.wx_by_T) @ invT_v)
     g_a = float(data.w_by_x @ dA_a)
     g_b = float(data.w_by_x @ dA_b)
     if data.lo < len(data.T_code):

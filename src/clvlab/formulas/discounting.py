@@ -24,13 +24,14 @@ Every function broadcasts over a leading axis of parameter draws, like the model
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 #: ``E(t)`` for an array of horizons t, shaped to broadcast against the customers.
-ExpectedPurchases = Callable[[FloatArray], FloatArray]
+ExpectedPurchases = Callable[[Any], FloatArray]
 
 __all__ = [
     "continuous_discounted_purchases",

@@ -142,8 +142,10 @@ class Objective:
         return value, grad
 
     def hessian(self, u: FloatArray, step: float = 1e-5) -> FloatArray:
-        """Hessian of the *mean* penalised objective at ``u`` (central differences of the exact
-        gradient), symmetrised."""
+        """Hessian of the *mean* penalised objective at ``u``.
+
+        Central differences of the exact gradient, symmetrised.
+        """
         k = len(u)
         h = np.empty((k, k))
         for j in range(k):
@@ -235,8 +237,8 @@ def maximise(
     return FitResult(
         params=theta,
         log_likelihood=objective.total_loglik(theta),
-        covariance=cov_u * np.outer(theta, theta),
-        log_covariance=cov_u,
+        covariance=np.asarray(cov_u * np.outer(theta, theta), dtype=np.float64),
+        log_covariance=np.asarray(cov_u, dtype=np.float64),
         n_iter=n_iter,
         flat=flat,
     )

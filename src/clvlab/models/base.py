@@ -62,7 +62,9 @@ class BaseModel:
         valid = self.get_params()
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(f"{type(self).__name__} has no hyperparameter {key!r}; valid: {sorted(valid)}")
+                raise ValueError(
+                    f"{type(self).__name__} has no hyperparameter {key!r}; valid: {sorted(valid)}"
+                )
             setattr(self, key, value)
         return self
 
@@ -189,7 +191,8 @@ class BaseModel:
         Examples
         --------
         >>> import clvlab
-        >>> m = clvlab.BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, time_unit="W")
+        >>> params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+        >>> m = clvlab.BetaGeo.from_params(params, time_unit="W")
         >>> round(float(m.expected_purchases(52)), 3)
         1.444
         """
@@ -256,8 +259,10 @@ class BaseModel:
         n_draws: int,
         seed: Any,
     ) -> pd.Series | pd.DataFrame:
-        """Evaluate ``fn(*params, *scalars, *columns)`` at the estimate and, with ``interval``, over
-        parameter draws (chunked over customers to bound memory), returning quantile bounds."""
+        """Evaluate ``fn(*params, *scalars, *columns)`` at the estimate and, with ``interval``, over draws.
+
+        The draws are chunked over customers to bound memory; the result adds quantile bounds.
+        """
         point = np.asarray(fn(*self._theta, *scalars, *columns), dtype=np.float64)
         series = pd.Series(np.broadcast_to(point, (len(index),)).copy(), index=index, name=name)
         if interval is None:
@@ -281,7 +286,9 @@ class BaseModel:
         """
         self._check_fitted()
         if not hasattr(self, "log_likelihood_"):
-            raise NotFittedError(f"this {type(self).__name__} was built from parameters, not fitted: no summary")
+            raise NotFittedError(
+                f"this {type(self).__name__} was built from parameters, not fitted: no summary"
+            )
         est = self.params_.to_numpy()
         se = np.sqrt(np.diag(self.covariance_.to_numpy()))
         se_log = np.sqrt(np.diag(self._log_covariance))
@@ -345,8 +352,14 @@ class TransactionModel(BaseModel):
         index, cols = self._predict_arrays(data)
         t = _non_negative(t, "t")
         return self._with_interval(
-            self.formulas.conditional_expected_purchases, "expected_purchases", index, (t,), cols,
-            interval, n_draws, seed,
+            self.formulas.conditional_expected_purchases,
+            "expected_purchases",
+            index,
+            (t,),
+            cols,
+            interval,
+            n_draws,
+            seed,
         )
 
     def predict_p_alive(
@@ -376,7 +389,9 @@ class TransactionModel(BaseModel):
 
     def purchase_count_pmf(self, t: Any, n: Any) -> FloatArray:
         """P(X(t) = n) for a new customer, vectorised over ``t`` and ``n``."""
-        return np.asarray(self.formulas.purchase_count_pmf(*self._theta, _non_negative(t, "t"), _count(n, "n")))
+        return np.asarray(
+            self.formulas.purchase_count_pmf(*self._theta, _non_negative(t, "t"), _count(n, "n"))
+        )
 
     def simulate(self, T: Any, *, size: int | None = None, seed: Any = None) -> pd.DataFrame:
         """Draw customers from the fitted model and return their summary.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ class BetaGeoBetaBinom(TransactionModel):
 
     param_names = ("alpha", "beta", "gamma", "delta")
     data_columns = ("frequency", "recency", "n_periods")
-    formulas = _formulas
+    formulas: ClassVar[ModuleType] = _formulas
     _integer_columns = ("frequency", "recency", "n_periods")
     _recency_age = ("recency", "n_periods")
 
@@ -66,14 +67,21 @@ class BetaGeoBetaBinom(TransactionModel):
         """Not available for BG/BB."""
         raise NotImplementedError("BetaGeoBetaBinom has no conditional P(X = n) given history")
 
-    def predict_purchases(self, data: Any, t: float) -> pd.Series:
-        """Expected transactions in the next ``t`` opportunities given each customer's history."""
-        _whole(t, "t")
-        return super().predict_purchases(data, t)
+    def predict_purchases(
+        self, data: Any, t: float, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
+    ) -> pd.Series | pd.DataFrame:
+        """Expected transactions in the next ``t`` opportunities given each customer's history.
 
-    def predict_p_alive(self, data: Any) -> pd.Series:
+        FHS 2010 eq. 13; ``interval`` adds parameter-uncertainty bounds as for the other models.
+        """
+        _whole(t, "t")
+        return super().predict_purchases(data, t, interval=interval, n_draws=n_draws, seed=seed)
+
+    def predict_p_alive(
+        self, data: Any, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
+    ) -> pd.Series | pd.DataFrame:
         """Probability that each customer is alive at the next opportunity (n_periods + 1)."""
-        return super().predict_p_alive(data)
+        return super().predict_p_alive(data, interval=interval, n_draws=n_draws, seed=seed)
 
     def simulate(self, T: Any, *, size: int | None = None, seed: Any = None) -> pd.DataFrame:
         """Draw customers observed for ``T`` opportunities; returns frequency, recency, n_periods."""

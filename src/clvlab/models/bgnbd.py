@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import ClassVar
+
 import numpy as np
 
 from clvlab.formulas import bgnbd as _formulas
@@ -40,7 +43,7 @@ class BetaGeo(TransactionModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
-    formulas = _formulas
+    formulas: ClassVar[ModuleType] = _formulas
 
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
         return np.array([1.0, rate_scale(columns, weights), 1.0, 1.0])

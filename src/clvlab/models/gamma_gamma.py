@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,9 @@ def _spend(p: Any, q: Any, gamma: Any, x: FloatArray, m: FloatArray) -> FloatArr
     # Give customers without repeat purchases a harmless placeholder, then overwrite them.
     m_safe = np.where(repeat, m, 1.0)
     x_safe = np.where(repeat, x, 1.0)
-    conditional = np.asarray(_formulas.conditional_expected_spend(p, q, gamma, x_safe, m_safe), dtype=np.float64)
+    conditional = np.asarray(
+        _formulas.conditional_expected_spend(p, q, gamma, x_safe, m_safe), dtype=np.float64
+    )
     return np.where(repeat, conditional, population)
 
 
@@ -57,7 +60,7 @@ class GammaGamma(BaseModel):
 
     param_names = ("p", "q", "gamma")
     data_columns = ("frequency", "monetary_value")
-    formulas = _formulas
+    formulas: ClassVar[ModuleType] = _formulas
     _recency_age = (None, None)
 
     def _validate(self, data: Any) -> tuple[pd.Index, dict[str, FloatArray]]:
@@ -95,8 +98,14 @@ class GammaGamma(BaseModel):
         self._check_time_unit(data)
         index, cols = self._validate(data)
         return self._with_interval(
-            _spend, "expected_spend", index, (), (cols["frequency"], cols["monetary_value"]),
-            interval, n_draws, seed,
+            _spend,
+            "expected_spend",
+            index,
+            (),
+            (cols["frequency"], cols["monetary_value"]),
+            interval,
+            n_draws,
+            seed,
         )
 
     def expected_spend(self) -> float:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import ClassVar
+
 import numpy as np
 
 from clvlab.formulas import pareto_nbd as _formulas
@@ -30,7 +33,7 @@ class ParetoNBD(TransactionModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
-    formulas = _formulas
+    formulas: ClassVar[ModuleType] = _formulas
 
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
         scale = rate_scale(columns, weights)
