@@ -152,7 +152,11 @@ def route_of(a, beta, c, A, t):
     if u * max(0.5 * (c + 1.0), 1.0) <= bgnbd._SERIES_RHO_MAX:
         return "series"
     _, kappa = bgnbd._inv_p_moment_closed(*(np.array([v], dtype=float) for v in (a, beta, c, u)))
-    if kappa[0] <= bgnbd._CLOSED_KAPPA_MAX and a + beta - 1 >= bgnbd._CLOSED_GAMMA_MIN:
+    if (
+        kappa[0] <= bgnbd._CLOSED_KAPPA_MAX
+        and a + beta - 1 >= bgnbd._CLOSED_GAMMA_MIN
+        and u <= bgnbd._CLOSED_U_MAX
+    ):
         return "closed"
     return "quad"
 
@@ -448,6 +452,13 @@ def test_inv_p_moment_switch_over():
     arrs = [np.asarray(v, dtype=float) for v in np.broadcast_arrays(ai, 2.43, 0.24, 39.0 / 43.3)]
     np.testing.assert_allclose(
         bgnbd._inv_p_moment_closed(*arrs)[0], bgnbd._inv_p_moment_quad(*arrs), rtol=1e-10
+    )
+    # Closed form / quadrature: t / A crosses _CLOSED_U_MAX = 1e4 (large a, where scipy's 2F1 degrades).
+    us = 1e4 * np.array([1 - 1e-9, 1 + 1e-9])
+    assert [route_of(20.0, 1200.0, 0.5, 1.0, ui) for ui in us] == ["closed", "quad"]
+    vals = bgnbd._inv_p_moment(*np.broadcast_arrays(20.0, 1200.0, 0.5, 1.0, us))
+    np.testing.assert_allclose(
+        vals, [float(mp_inv_p_moment(20.0, 1200.0, 0.5, 1.0, ui)) for ui in us], rtol=1e-10
     )
     # Closed form / quadrature: x = 0 and a + b - 1 crosses _CLOSED_GAMMA_MIN = 0.5.
     bs = 1.5 - 0.8 + np.array([-1e-9, 1e-9])

@@ -72,6 +72,20 @@ def mp_loglik(r, alpha, s, beta, x, t_x, T, dps=50):
 
 def mp_log_pmf(r, alpha, s, beta, t, n, dps=50):
     """ln P(X(t) = n): Poisson-gamma term plus the death-time integral, integrated in ln(tau) with mpmath."""
+    # breakpoints: a coarse grid plus a fine one around the peak of the integrand (located on a numpy grid)
+    lt_f = float(np.log(t))
+    grid = np.linspace(lt_f - 90.0, lt_f, 200_001)
+    logf = (
+        (n + 1) * grid
+        - (r + n) * np.logaddexp(np.log(alpha), grid)
+        - (s + 1) * np.logaddexp(np.log(beta), grid)
+    )
+    peak = grid[np.argmax(logf)]
+    offsets = [0.0] + [sgn * d for d in (0.01, 0.03, 0.1, 0.2, 0.4, 0.8, 1.5, 3.0, 6.0) for sgn in (-1, 1)]
+    pts = sorted(
+        {lt_f - 90.0 + 2.0 * k for k in range(46)}
+        | {peak + o for o in offsets if lt_f - 90 < peak + o < lt_f}
+    )
     with mp.workdps(dps):
         r, alpha, s, beta, t, n = map(mp.mpf, (r, alpha, s, beta, t, n))
         lognb = mp.loggamma(r + n) - mp.loggamma(r) - mp.loggamma(n + 1)
@@ -86,8 +100,7 @@ def mp_log_pmf(r, alpha, s, beta, t, n, dps=50):
             tau = mp.exp(ell)
             return mp.exp((n + 1) * ell - (r + n) * mp.log(alpha + tau) - (s + 1) * mp.log(beta + tau))
 
-        lt = mp.log(t)
-        integral = mp.quad(g, [lt - 90 + 0.5 * k for k in range(181)])
+        integral = mp.quad(g, [mp.mpf(p) for p in pts[:-1]] + [mp.log(t)])
         second = lognb + r * mp.log(alpha) + mp.log(s) + s * mp.log(beta) + mp.log(integral)
         return float(mp.log(mp.exp(first) + mp.exp(second)))
 
@@ -328,6 +341,81 @@ def test_series_and_quadrature_paths_agree(case):
     for gs, gq in zip(series[3], quadrature[3], strict=True):
         scale = 1.0 + float(np.max(np.abs(weight * gs)))
         np.testing.assert_allclose(weight * gs, weight * gq, rtol=1e-8, atol=1e-9 * scale)
+
+
+def mp_loglik_hp(values, dps=80):
+    """High-precision log-likelihood as an mpmath number (for derivatives by tiny central differences)."""
+    with mp.workdps(dps):
+        r, alpha, s, beta, x, t_x, T = values
+        a = r + s + x
+        c, b = (alpha, s + 1) if alpha >= beta else (beta, r + x)
+        d = abs(alpha - beta)
+        a0 = (
+            mp.hyp2f1(a, b, a + 1, d / (c + t_x)) / (c + t_x) ** a
+            - mp.hyp2f1(a, b, a + 1, d / (c + T)) / (c + T) ** a
+        )
+        pre = mp.exp(mp.loggamma(r + x) - mp.loggamma(r)) * alpha**r * beta**s
+        return mp.log(pre * ((alpha + T) ** (-(r + x)) * (beta + T) ** (-s) + s / a * a0))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (3.77248746, 6.62994579, 718.65834771, 24.32332066, 0.0, 0.0, 4.432439153805242),  # s >> 1, x = 0
+        (439.898237, 5.32670861, 0.0369107549, 5.44257743, 0.0, 0.0, 0.028675331506565756),  # r >> 1
+        (2.0, 300.0, 0.1, 0.05, 10_000, 1.0, 10_000.0),
+        (0.5533, 10.5776, 0.6062, 11.6679, 10_000, 38.99, 39.0),
+    ],
+)
+def test_gradient_matches_mpmath_derivative_on_extreme_inputs(case):
+    # double-precision finite differences lose digits here; differentiate at 80 digits instead
+    grads = pn.loglik_grad(*case)
+    with mp.workdps(80):
+        values = [mp.mpf(v) for v in case]
+        for i in range(4):
+            h = values[i] * mp.mpf("1e-25")
+            up, down = list(values), list(values)
+            up[i] += h
+            down[i] -= h
+            ref = float((mp_loglik_hp(up) - mp_loglik_hp(down)) / (2 * h))
+            assert grads[i] == pytest.approx(ref, rel=1e-7, abs=1e-14)
+
+
+@pytest.mark.parametrize("case", [EXTREME_CASES[i] for i in (0, 2, 3, 4, 5, 6)])
+def test_conditional_predictions_match_mpmath_on_extreme_inputs(case):
+    r, alpha, s, beta, x, _, T = case
+    _, pa = mp_loglik(*case)
+    for t in (1.0, 3650.0):
+        with mp.workdps(40):
+            bt = mp.mpf(beta) + T
+            k = mp.mpf(s) - 1
+            tail = mp.log(bt / (bt + t)) if k == 0 else (1 - (bt / (bt + t)) ** k) / k
+            ref = float(pa * (r + x) * bt / (mp.mpf(alpha) + T) * (-tail if k == 0 else tail))
+        assert pn.conditional_expected_purchases(*case[:4], t, *case[4:]) == pytest.approx(ref, rel=1e-9)
+    for n in (0, 37):
+        ref = (1 - pa) * (n == 0) + pa * np.exp(mp_log_pmf(r + x, alpha + T, s, beta + T, 100.0, n))
+        assert pn.conditional_purchase_pmf(*case[:4], 100.0, n, *case[4:]) == pytest.approx(
+            ref, rel=1e-8, abs=1e-300
+        )
+
+
+@pytest.mark.parametrize(
+    ("s", "kappa"),
+    [
+        (0.02, 1e-8),
+        (0.999, 1e-5),
+        (1.0, 1e-3),
+        (1.001, 2.5e-5),
+        (5.0, 1e-6),
+        (0.5, 30.0),
+        (20.0, 1e4),
+        (0.3, 0.13),
+    ],
+)
+def test_dert_confluent_hypergeometric_matches_mpmath(s, kappa):
+    with mp.workdps(30):
+        ref = float(mp.log(mp.hyperu(1, 2 - mp.mpf(s), mp.mpf(kappa))))
+    assert pn._log_hyperu_1(np.array([s]), np.array([kappa]))[0] == pytest.approx(ref, rel=1e-11, abs=1e-12)
 
 
 def test_continuous_across_alpha_equals_beta():

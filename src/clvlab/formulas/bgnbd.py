@@ -20,7 +20,7 @@ Numerical notes
   evaluated as ``E_p[(1 - (A / (A + p t))^c) / p]`` with ``p ~ Beta(a, b')`` (see :func:`_inv_p_moment`):
   a short power series in ``t / A`` for short horizons, Euler's transformation of the closed form where
   its measured condition number is small, and otherwise a trapezoidal rule in ``logit(p)`` with analytic
-  tails, which is accurate to about 1e-10 for every valid parameter value.
+  tails (accurate to ~1e-12 for any valid parameters, about 50x slower than the closed form).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import numpy.typing as npt
 from scipy.special import betainc, digamma, expit, gammaln, hyp2f1, log_expit, xlogy
 
 from clvlab.formulas import _beta_geometric as _bg
+from clvlab.formulas._distinct import on_distinct_rows
 
 __all__ = [
     "conditional_expected_purchases",
@@ -48,8 +49,9 @@ Array = npt.NDArray[np.float64]
 # Routing thresholds of _inv_p_moment (tested in tests/formulas/test_bgnbd.py).
 _SERIES_RHO_MAX = 0.2  # power series in u = t/A when u * max((c+1)/2, 1) <= this
 _SERIES_TERMS = 30  # 0.2**30 ~ 1e-21
-_CLOSED_KAPPA_MAX = 1e3  # closed form when its condition number is at most this ...
-_CLOSED_GAMMA_MIN = 0.5  # ... and its hypergeometric lower parameter a + b' - 1 is at least this
+_CLOSED_KAPPA_MAX = 1e3  # closed form when its condition number is at most this,
+_CLOSED_GAMMA_MIN = 0.5  # its hypergeometric lower parameter a + b' - 1 is at least this
+_CLOSED_U_MAX = 1e4  # and t/A at most this (scipy's 2F1 loses up to 1e-7 for z = t/(A+t) nearer 1)
 # Quadrature: asymptotic tails are used beyond |logit p| where the first neglected term is ~_QUAD_EPS**2.
 _QUAD_EPS = 3e-9
 _QUAD_H_MAX = 0.3
@@ -246,9 +248,19 @@ def loglik_grad(
 def _log_odds_dead(
     r: Array, alpha: Array, a: Array, b: Array, x: Array, t_x: Array, T: Array, shift: float
 ) -> Array:
-    """``log(P(dead) / P(alive))`` given the history (``-inf`` for BG/NBD customers with ``x = 0``)."""
-    _, delta, _, _ = _loglik_parts(r, alpha, a, b, x, t_x, T, shift)
-    return delta
+    """``log(P(dead) / P(alive))`` given the history (``-inf`` for BG/NBD customers with ``x = 0``).
+
+    The ``delta`` of :func:`_loglik_parts`, without the log-gamma terms it does not need (scoring
+    speed): ``log(a / (b + x + shift - 1)) + (r + x) log1p((T - t_x) / (alpha + t_x))``.
+    """
+    log1p_ratio = np.log1p((T - t_x) / (alpha + t_x))
+    bxs1 = b + x + (shift - 1.0)
+    if shift == 0:
+        has = x > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            delta = np.log(a / np.where(has, bxs1, 1.0)) + (r + x) * log1p_ratio
+        return np.where(has, delta, -np.inf)
+    return np.log(a / bxs1) + (r + x) * log1p_ratio
 
 
 def p_alive(
@@ -427,8 +439,10 @@ def _inv_p_moment(a: Array, beta: Array, c: Array, A: Array, t: Array) -> Array:
     ``(a+beta-1)/(a-1) [1 - (A/(A+t))^c 2F1(c, beta; a+beta-1; t/(A+t))]`` (FHL eqs. 9 and 10).
 
     Route per element: power series in ``t/A`` (short horizons), else the Euler-transformed closed form
-    where its condition number is at most ``_CLOSED_KAPPA_MAX``, else trapezoidal quadrature in
-    ``logit(p)``. ``t = 0`` gives 0; invalid parameters give NaN.
+    where its condition number is at most ``_CLOSED_KAPPA_MAX`` (and ``a + beta - 1`` and ``t/A`` are in
+    the range where scipy's ``hyp2f1`` was verified), else trapezoidal quadrature in ``logit(p)``. Each
+    route and the switch-overs are tested against mpmath (relative errors below 1e-10). ``t = 0`` gives 0;
+    invalid parameters give NaN.
     """
     a, beta, c, A, t = np.broadcast_arrays(a, beta, c, A, t)
     out = np.full(a.shape, np.nan)
@@ -448,7 +462,11 @@ def _inv_p_moment(a: Array, beta: Array, c: Array, A: Array, t: Array) -> Array:
     if rest.any():
         idx = np.flatnonzero(rest)
         val, kappa = _inv_p_moment_closed(a[idx], beta[idx], c[idx], u[idx])
-        good = (kappa <= _CLOSED_KAPPA_MAX) & (a[idx] + beta[idx] - 1.0 >= _CLOSED_GAMMA_MIN)
+        good = (
+            (kappa <= _CLOSED_KAPPA_MAX)
+            & (a[idx] + beta[idx] - 1.0 >= _CLOSED_GAMMA_MIN)
+            & (u[idx] <= _CLOSED_U_MAX)
+        )
         res[idx[good]] = val[good]
         bad = idx[~good]
         if bad.size:
@@ -535,7 +553,22 @@ def conditional_expected_purchases(
     """
     r_, alpha_, a_, b_, t_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, t_x, T))
     pa = expit(-_log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=0))
-    return _out(pa * _inv_p_moment(a_, b_ + x_, r_ + x_, alpha_ + T_, t_))
+    return _out(pa * _moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=0))
+
+
+def _moment_by_age(
+    a: Array, b: Array, r: Array, alpha: Array, t: Array, x: Array, T: Array, shift: float
+) -> Array:
+    """The conditional expectation's factor in (x, T), once per distinct (x, T) when scoring many customers.
+
+    ``E_p[(1 - ((alpha+T)/(alpha+T+pt))^(r+x)) / p]`` for ``p ~ Beta(a, b + x + shift)``; with scalar
+    parameters and horizon it depends on (x, T) alone, which repeat across a customer base.
+    """
+    if all(np.ndim(v) == 0 for v in (a, b, r, alpha, t)):
+        return on_distinct_rows(
+            lambda xx, TT: _inv_p_moment(a, b + xx + shift, r + xx, alpha + TT, t), (x, T)
+        )
+    return _inv_p_moment(a, b + x + shift, r + x, alpha + T, t)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -741,6 +774,8 @@ def prepare_fit(x: Array, t_x: Array, T: Array, weights: Array) -> _bg.FitData:
 
 
 def fit_loglik_and_grad(r: float, alpha: float, a: float, b: float, data: _bg.FitData) -> tuple[float, Array]:
-    """Weighted total log-likelihood and its gradient in (r, alpha, a, b), equal to
-    ``weights @ loglik(...)`` and the weighted sum of :func:`loglik_grad`."""
+    """Weighted total log-likelihood and its gradient in (r, alpha, a, b).
+
+    Equal to ``weights @ loglik(...)`` and the weighted sum of :func:`loglik_grad`.
+    """
     return _bg.weighted_loglik_and_grad(r, alpha, a, b, data)

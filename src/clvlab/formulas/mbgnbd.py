@@ -20,13 +20,13 @@ import numpy.typing as npt
 from scipy.special import expit
 
 from clvlab.formulas import _beta_geometric as _bg
-
 from clvlab.formulas.bgnbd import (
     _inv_p_moment,
     _log_odds_dead,
     _log_pmf,
     _loglik_and_grad,
     _loglik_parts,
+    _moment_by_age,
     _simulate,
 )
 
@@ -270,7 +270,7 @@ def conditional_expected_purchases(
     """
     r_, alpha_, a_, b_, t_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, t_x, T))
     pa = expit(-_log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=1))
-    return np.asarray(pa * _inv_p_moment(a_, b_ + x_ + 1.0, r_ + x_, alpha_ + T_, t_), dtype=np.float64)
+    return np.asarray(pa * _moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=1.0), dtype=np.float64)
 
 
 def purchase_count_pmf(
@@ -405,6 +405,8 @@ def prepare_fit(x: Array, t_x: Array, T: Array, weights: Array) -> _bg.FitData:
 
 
 def fit_loglik_and_grad(r: float, alpha: float, a: float, b: float, data: _bg.FitData) -> tuple[float, Array]:
-    """Weighted total log-likelihood and its gradient in (r, alpha, a, b), equal to
-    ``weights @ loglik(...)`` and the weighted sum of :func:`loglik_grad`."""
+    """Weighted total log-likelihood and its gradient in (r, alpha, a, b).
+
+    Equal to ``weights @ loglik(...)`` and the weighted sum of :func:`loglik_grad`.
+    """
     return _bg.weighted_loglik_and_grad(r, alpha, a, b, data)

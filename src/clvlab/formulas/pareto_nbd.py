@@ -10,16 +10,16 @@ broadcast shape of all arguments, so parameters of shape ``(D, 1)`` (posterior d
 Numerical approach
 ------------------
 The likelihood of Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD Model and Related
-Expressions", eq. (18)-(22), is
+Expressions", eq. (18)-(20), is
 
 .. math::
 
-    L = \\frac{\\Gamma(r+x)\\alpha^r\\beta^s}{\\Gamma(r)}
-        \\Big[(\\alpha+T)^{-(r+x)}(\\beta+T)^{-s}
-        + s\\int_{t_x}^{T}(\\alpha+\\tau)^{-(r+x)}(\\beta+\\tau)^{-(s+1)}\\,d\\tau\\Big],
+    L = \frac{\Gamma(r+x)\alpha^r\beta^s}{\Gamma(r)}
+        \Big[(\alpha+T)^{-(r+x)}(\beta+T)^{-s}
+        + s\int_{t_x}^{T}(\alpha+\tau)^{-(r+x)}(\beta+\tau)^{-(s+1)}\,d\tau\Big],
 
 which follows from integrating
-:math:`\\lambda^x e^{-(\\lambda+\\mu)T} + \\int_{t_x}^{T}\\lambda^x\\mu e^{-(\\lambda+\\mu)\\tau}d\\tau`
+:math:`\lambda^x e^{-(\lambda+\mu)T} + \int_{t_x}^{T}\lambda^x\mu e^{-(\lambda+\mu)\tau}d\tau`
 over the two gamma mixing distributions. The integral ``I`` is the Gauss hypergeometric term ``A_0`` of the
 note. Writing ``c = max(alpha, beta)``, ``m = min(alpha, beta)``, ``e`` the exponent attached to ``c`` and
 ``b`` the exponent attached to ``m`` (``{e, b} = {r + x, s + 1}``),
@@ -27,9 +27,9 @@ note. Writing ``c = max(alpha, beta)``, ``m = min(alpha, beta)``, ``e`` the expo
 
 .. math::
 
-    K(t) = \\int_t^\\infty (c+\\tau)^{-e}(m+\\tau)^{-b}\\,d\\tau
-         = \\frac{(c+t)^{-e}(m+t)^{1-b}}{e+b-1}\\;{}_2F_1(1, e; e+b; z_t),\\qquad
-    z_t = \\frac{c-m}{c+t}\\in[0, 1),
+    K(t) = \int_t^\infty (c+\tau)^{-e}(m+\tau)^{-b}\,d\tau
+         = \frac{(c+t)^{-e}(m+t)^{1-b}}{e+b-1}\;{}_2F_1(1, e; e+b; z_t),\qquad
+    z_t = \frac{c-m}{c+t}\in[0, 1),
 
 (the note's 2F1 after Euler's transformation, which is exactly the ``alpha >= beta`` / ``alpha < beta``
 switch). Its series has positive, monotonically decreasing terms with ratio below ``z_t``, so it is summed
@@ -472,7 +472,7 @@ def loglik(
 ) -> FloatArray:
     """Per-customer Pareto/NBD log-likelihood.
 
-    Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions", eq. (18)-(22)
+    Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions", eq. (18)-(20)
     (Schmittlein, Morrison & Colombo 1987), with all constant terms, so that the sum over the CDNOW
     calibration sample reproduces the published log-likelihood (-9594.97 at the MLE).
 
@@ -508,7 +508,7 @@ def loglik_and_grad(
 ) -> tuple[FloatArray, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
     """Per-customer log-likelihood and its exact gradient, sharing all work.
 
-    The log-likelihood is Fader & Hardie (2005 note), eq. (18)-(22). The gradient is exact: digamma for
+    The log-likelihood is Fader & Hardie (2005 note), eq. (18)-(20). The gradient is exact: digamma for
     the gamma-function terms, and for the hypergeometric term either the term-by-term derivative of its
     series or differentiation under the integral sign of the same Gauss-Legendre rule (both accurate to
     about 1e-11 relative).
@@ -545,7 +545,7 @@ def loglik_grad(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Exact per-customer gradient of :func:`loglik` in ``(r, alpha, s, beta)``.
 
-    Derivative of Fader & Hardie (2005 note), eq. (18)-(22); see :func:`loglik_and_grad`, which also
+    Derivative of Fader & Hardie (2005 note), eq. (18)-(20); see :func:`loglik_and_grad`, which also
     returns the log-likelihood at no extra cost.
 
     Parameters

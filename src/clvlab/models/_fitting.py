@@ -42,7 +42,8 @@ def deduplicate(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplica
     if not keep.all():
         columns = [c[keep] for c in columns]
         weights = weights[keep]
-    uniques = [np.unique(c) for c in columns]
+    coded = [_codes(c) for c in columns]
+    uniques = [u for _, u in coded]
     bits = [max(int(len(u) - 1).bit_length(), 1) for u in uniques]
     n = len(weights)
     uniform = bool(np.all(weights == weights[0]))
@@ -50,9 +51,9 @@ def deduplicate(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplica
     if sum(bits) + row_bits > 63:
         return _deduplicate_pandas(columns, weights)
     key = np.zeros(n, dtype=np.int64)
-    for c, u, b in zip(columns, uniques, bits, strict=True):
+    for (code, _), b in zip(coded, bits, strict=True):
         key <<= b
-        key += np.searchsorted(u, c)
+        key += code
     if not uniform:
         key <<= row_bits
         key += np.arange(n, dtype=np.int64)
@@ -76,6 +77,38 @@ def deduplicate(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplica
         out.append(u[(ukey >> shift) & ((1 << b) - 1)])
         shift += b
     return Deduplicated(columns=tuple(reversed(out)), weights=w_unique)
+
+
+def subsample(data: Deduplicated, size: int) -> Deduplicated:
+    """About ``size`` rows of ``data`` for a warm start, keeping the row order (sorted by the first column).
+
+    The heaviest 1% of rows are kept whole; the others are taken at a regular stride k with their
+    weights multiplied by k, so that the subsample's weighted log-likelihood estimates the full one.
+    """
+    n = len(data.weights)
+    stride = max(1, n // size)
+    heavy = data.weights >= np.quantile(data.weights, 0.99)
+    picked = np.zeros(n, dtype=bool)
+    picked[::stride] = True
+    keep = picked | heavy
+    weights = np.where(heavy, data.weights, data.weights * stride)[keep]
+    return Deduplicated(columns=tuple(c[keep] for c in data.columns), weights=weights)
+
+
+def _codes(values: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Rank codes of ``values`` among its sorted unique values, and those values.
+
+    Whole numbers in a compact range (daily data) are coded by their offset, without sorting.
+    """
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < (1 << 22) and lo == np.floor(lo) and np.array_equal(values, np.floor(values)):
+        offset = (values - lo).astype(np.int64)
+        present = np.zeros(int(hi - lo) + 1, dtype=bool)
+        present[offset] = True
+        rank = np.cumsum(present) - 1
+        return rank[offset], np.flatnonzero(present).astype(np.float64) + lo
+    uniq = np.unique(values)
+    return np.searchsorted(uniq, values).astype(np.int64), uniq
 
 
 def _deduplicate_pandas(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplicated:
@@ -131,8 +164,8 @@ class Objective:
 
     def __call__(self, u: FloatArray) -> tuple[float, FloatArray]:
         """Objective and gradient at log-scale parameters ``u``."""
-        theta = np.exp(u)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            theta = np.exp(u)
             total, grad_theta = self._fn(theta)
             value = -total / self.total_weight + self._penalizer * float(theta @ theta)
             grad = -grad_theta * theta / self.total_weight + 2.0 * self._penalizer * theta * theta
@@ -141,10 +174,11 @@ class Objective:
             return np.inf, np.zeros_like(u)
         return value, grad
 
-    def hessian(self, u: FloatArray, step: float = 1e-5) -> FloatArray:
-        """Hessian of the *mean* penalised objective at ``u``.
+    def hessian(self, u: FloatArray, grad: FloatArray | None = None, step: float = 1e-6) -> FloatArray:
+        """Hessian of the *mean* penalised objective at ``u``, by differences of the exact gradient.
 
-        Central differences of the exact gradient, symmetrised.
+        Forward differences from ``grad`` (the gradient at ``u``) when given, central ones otherwise;
+        symmetrised.
         """
         k = len(u)
         h = np.empty((k, k))
@@ -152,9 +186,60 @@ class Objective:
             e = np.zeros(k)
             e[j] = step
             _, gp = self(u + e)
-            _, gm = self(u - e)
-            h[:, j] = (gp - gm) / (2 * step)
+            if grad is not None:
+                h[:, j] = (gp - grad) / step
+            else:
+                _, gm = self(u - e)
+                h[:, j] = (gp - gm) / (2 * step)
         return 0.5 * (h + h.T)
+
+
+@dataclass
+class _State:
+    u: FloatArray
+    value: float
+    grad: FloatArray
+    converged: bool
+    n_iter: int
+
+
+def _newton(objective: Objective, u: FloatArray, max_iter: int = 30) -> _State:
+    """Newton iterations from ``u`` re-using one Hessian while it keeps the gradient shrinking.
+
+    Stops when the gradient vanishes (to 1e-10 on the mean log-likelihood scale, i.e. to rounding), or
+    when a step fails (singular or indefinite curvature, no decrease), returning where it got to.
+    """
+    value, grad = objective(u)
+    state = _State(u, value, grad, False, 0)
+    if not np.isfinite(value):
+        return state
+    hess = objective.hessian(u, grad)
+    for _ in range(max_iter):
+        if np.max(np.abs(state.grad)) < 1e-10:
+            state.converged = True
+            return state
+        try:
+            step = np.linalg.solve(hess, state.grad)
+        except np.linalg.LinAlgError:
+            return state
+        slope = float(state.grad @ step)
+        if not np.all(np.isfinite(step)) or slope <= 0:  # not a descent direction
+            return state
+        t = 1.0
+        while True:
+            cand = state.u - t * step
+            cval, cgrad = objective(cand)
+            if np.isfinite(cval) and cval <= state.value - 1e-4 * t * slope + 1e-15:
+                break
+            t /= 2
+            if t < 1e-4:
+                return state
+        shrink = np.max(np.abs(cgrad)) / np.max(np.abs(state.grad))
+        state = _State(cand, cval, cgrad, False, state.n_iter + 1)
+        if shrink > 0.25:  # slow progress: refresh the curvature
+            hess = objective.hessian(state.u, state.grad)
+    state.converged = bool(np.max(np.abs(state.grad)) < 1e-10)
+    return state
 
 
 def maximise(
@@ -166,12 +251,15 @@ def maximise(
     model_name: str,
     param_names: Sequence[str],
     max_iter: int = 2000,
+    warm: bool = False,
 ) -> FitResult:
     """Maximise the likelihood from ``initial`` (natural scale) and return the optimum with its curvature.
 
-    L-BFGS-B on the log scale, then Newton steps on the exact gradient with a finite-difference Hessian
-    until the gradient vanishes to rounding (L-BFGS-B can stop early on the flat ridges these
-    likelihoods have, e.g. Pareto/NBD's beta); the last Hessian gives the covariance.
+    BFGS on the log scale, then Newton steps on the exact gradient with a finite-difference Hessian
+    until the gradient vanishes to rounding (BFGS can stop early on the flat ridges these
+    likelihoods have, e.g. Pareto/NBD's beta). With ``warm=True`` (``initial`` is already close, e.g. a
+    fit on a subsample) Newton goes first and BFGS only runs if it fails. A Hessian at the optimum
+    gives the covariance.
 
     Raises
     ------
@@ -186,45 +274,30 @@ def maximise(
             f"{model_name}: the log-likelihood is not finite at the starting values "
             f"{dict(zip(param_names, initial, strict=True))}; check the data for extreme values"
         )
-    res = optimize.minimize(
-        objective,
-        u0,
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "maxcor": 20, "ftol": 1e-13, "gtol": 1e-8},
-    )
-    u = res.x
-    n_iter = int(res.nit)
-    value, grad = objective(u)
-    hess = objective.hessian(u)
-    for _ in range(20):
-        if np.max(np.abs(grad)) < 1e-10:
-            break
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            break
-        t = 1.0
-        while t > 1e-4:
-            cand = u - t * step
-            cval, cgrad = objective(cand)
-            if np.isfinite(cval) and cval <= value + 1e-4 * t * float(grad @ (-step)) + 1e-15:
-                break
-            t /= 2
-        else:
-            break
-        u, value, grad = cand, cval, cgrad
-        n_iter += 1
-        hess = objective.hessian(u)
+    message = "Newton iterations from a warm start"
+    state = _State(u0, value0, np.zeros_like(u0), False, 0)
+    if warm:
+        state = _newton(objective, u0)
+    if not state.converged:
+        # BFGS: the log scale needs no bounds, and scipy's BFGS costs less per iteration than L-BFGS-B
+        # for a handful of parameters (measured: 0.37 s vs 0.60 s for a 10^6-customer BG/NBD fit).
+        res = optimize.minimize(
+            objective, state.u, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": 1e-8}
+        )
+        message = str(res.message)
+        polished = _newton(objective, res.x)
+        polished.n_iter += state.n_iter + int(res.nit)
+        state = polished
+    u, value, grad, n_iter = state.u, state.value, state.grad, state.n_iter
     if not np.isfinite(value) or np.max(np.abs(grad)) > 1e-5:
         raise ConvergenceError(
             f"{model_name}: the fit did not converge (largest gradient {np.max(np.abs(grad)):.2e} on the "
-            f"log scale, optimiser message: {res.message}). Try a small penalizer (e.g. penalizer=0.001), "
+            f"log scale; {message}). Try a small penalizer (e.g. penalizer=0.001), "
             "check that recency and T are in a sensible time unit (weeks rather than seconds), and that the "
             "data hold enough repeat purchases to identify the model"
         )
     theta = np.exp(u)
-    hess_total = hess * total_weight
+    hess_total = objective.hessian(u, grad) * total_weight
     eigval, eigvec = np.linalg.eigh(hess_total)
     flat: tuple[int, ...] = ()
     # Relative to the largest curvature, a curvature below 1e-9 is numerically zero: a ridge.
