@@ -23,7 +23,7 @@ def retail_csv(tmp_path_factory):
 
 
 def test_main_job_on_bundled_data(tmp_path, capsys):
-    assert main(["run", "--out", str(tmp_path)]) == 0
+    assert main(["run", "--out", str(tmp_path), "--models-dir", str(tmp_path / "models")]) == 0
     out = capsys.readouterr().out
     assert "BetaGeo" in out
     assert "GammaGamma" in out

@@ -108,7 +108,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import clvlab
 
     out = Path(args.out)
-    models_dir = Path(args.models_dir) if args.models_dir else out / "models"
+    models_dir = Path(args.models_dir)
     log, source = _load_log(args)
     print(f"clvlab {clvlab.__version__}: main job on {source}")
     summary = _step(f"summarising {len(log):,} transactions", lambda: _summarise(log, args, args.time_unit))
@@ -123,11 +123,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "valuing customers",
         lambda: clvlab.predict_customer_value(transaction, spend, summary, **_value_kwargs(args)),
     )
-    written = [_write_table(table, out / "targeting.csv")]
-    try:
-        written.append(_write_table(table, out / "targeting.parquet"))
-    except ImportError:
-        print("  (pyarrow is not installed: Parquet output skipped; pip install 'clvlab[parquet]')")
+    written = [_write_table(table, out / "targeting.csv"), _write_table(table, out / "targeting.parquet")]
     written.append(transaction.save(models_dir / _MODEL_FILES[args.model]))
     written.append(spend.save(models_dir / "gamma_gamma.json"))
     print(
@@ -248,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_value_options(run)
     run.add_argument("--out", default="clvlab-output", help="output directory (default: %(default)s)")
-    run.add_argument("--models-dir", help="where to save the fitted models (default: OUT/models)")
+    run.add_argument("--models-dir", default="models", help="where to save the fitted models (default: %(default)s)")
     run.add_argument("--top", type=int, default=10, help="rows of the table to print (default: 10)")
     run.set_defaults(func=_cmd_run)
 
