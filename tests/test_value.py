@@ -161,6 +161,13 @@ def test_prediction_intervals(small, bgnbd):
     np.testing.assert_allclose(
         draws.mean(axis=0), np.log(bgnbd.params_.to_numpy()), atol=5 * np.sqrt(np.diag(cov) / n).max()
     )
+    prob = bgnbd.predict_purchase_probability(small, 39.0, 1, interval=0.9, n_draws=300, seed=1)
+    assert list(prob.columns) == [
+        "purchase_probability",
+        "purchase_probability_lower",
+        "purchase_probability_upper",
+    ]
+    assert (prob["purchase_probability_lower"] <= prob["purchase_probability_upper"]).all()
     with pytest.raises(ValueError, match="interval must be a level"):
         bgnbd.predict_p_alive(small, interval=90)
 

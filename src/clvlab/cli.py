@@ -244,7 +244,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_value_options(run)
     run.add_argument("--out", default="clvlab-output", help="output directory (default: %(default)s)")
-    run.add_argument("--models-dir", default="models", help="where to save the fitted models (default: %(default)s)")
+    run.add_argument(
+        "--models-dir", default="models", help="where to save the fitted models (default: %(default)s)"
+    )
     run.add_argument("--top", type=int, default=10, help="rows of the table to print (default: 10)")
     run.set_defaults(func=_cmd_run)
 

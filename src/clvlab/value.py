@@ -108,7 +108,10 @@ def _discounted_purchases(
     if dert is not None and not np.isfinite(horizon):
         # Closed form (Fader, Hardie & Lee 2005, JMR 42(4), eq. 2) where the model has one.
         return np.asarray(dert(*params, delta, *columns), dtype=np.float64)
-    return continuous_discounted_purchases(expected, horizon, delta)
+    # The time scale of E(t): the smallest gamma scale parameter of the point estimate.
+    theta = dict(zip(model.param_names, model._theta, strict=True))
+    scale = min(theta[name] for name in ("alpha", "beta") if name in theta)
+    return continuous_discounted_purchases(expected, horizon, delta, scale)
 
 
 def customer_lifetime_value(
@@ -121,7 +124,7 @@ def customer_lifetime_value(
     discount_period: float = 1.0,
     method: str = "continuous",
     interval: float | None = None,
-    n_draws: int = 1000,
+    n_draws: int = 200,
     seed: Any = 0,
 ) -> pd.Series | pd.DataFrame:
     """Discounted expected value of each customer's future purchases.
@@ -157,7 +160,9 @@ def customer_lifetime_value(
     interval : float, optional
         With a level such as 0.9, return a DataFrame with ``clv``, ``clv_lower`` and ``clv_upper``: quantiles
         of CLV over ``n_draws`` joint draws of both models' parameters from their asymptotic sampling
-        distributions (parameter uncertainty), seeded by ``seed``.
+        distributions (parameter uncertainty), seeded by ``seed``. Each draw values every customer again,
+        so the cost grows with ``n_draws``: on CDNOW (2,357 customers, 200 draws) about 3 s for a 52-week
+        BG/NBD horizon and 45 s for the BG/NBD residual value; raise ``n_draws`` for smoother bounds.
 
     Returns
     -------
@@ -235,7 +240,7 @@ def _clv_parts(
     s_params = tuple(s_draws[:, [j]] for j in range(s_draws.shape[1]))
     lower = np.empty(len(index))
     upper = np.empty(len(index))
-    for sl in _chunks(len(index), n_draws, budget=1 << 19):
+    for sl in _chunks(len(index), n_draws, budget=1 << 21):
         cols = tuple(c[sl] for c in columns)
         vals = _spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl]) * _discounted_purchases(
             transaction_model, t_params, cols, *args
@@ -272,7 +277,7 @@ def predict_customer_value(
     discount_period: float = 1.0,
     method: str = "continuous",
     interval: float | None = None,
-    n_draws: int = 1000,
+    n_draws: int = 200,
     seed: Any = 0,
 ) -> pd.DataFrame:
     """The targeting table: one row per customer, ranked and segmented by predicted value.

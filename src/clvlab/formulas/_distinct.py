@@ -28,16 +28,21 @@ def _codes(values: FloatArray) -> tuple[IntArray, int]:
     return np.searchsorted(uniq, values).astype(np.intp), len(uniq)
 
 
-def distinct_rows(*columns: FloatArray) -> tuple[IntArray, IntArray] | None:
+def distinct_rows(*columns: FloatArray, repeats: int = 1) -> tuple[IntArray, IntArray] | None:
     """Positions of one representative row per distinct row, and each row's representative index.
 
-    Returns ``None`` when the columns are not 1-D arrays of one length of at least :data:`MIN_ROWS`, or
-    hold non-finite values, or when grouping would not pay.
+    Returns ``None`` when the columns are not 1-D arrays of one length, when the work (rows times
+    ``repeats``, e.g. parameter draws) is below :data:`MIN_ROWS`, when they hold non-finite values, or when
+    grouping would not pay.
     """
     if not columns or any(np.ndim(c) != 1 for c in columns):
         return None
     n = len(columns[0])
-    if n < MIN_ROWS or any(len(c) != n for c in columns) or not all(np.isfinite(c).all() for c in columns):
+    if (
+        n * repeats < MIN_ROWS
+        or any(len(c) != n for c in columns)
+        or not all(np.isfinite(c).all() for c in columns)
+    ):
         return None
     key = np.zeros(n, dtype=np.int64)
     space = 1
@@ -65,13 +70,17 @@ def distinct_rows(*columns: FloatArray) -> tuple[IntArray, IntArray] | None:
     return rep, inverse
 
 
-def on_distinct_rows(fn: Callable[..., FloatArray], columns: tuple[FloatArray, ...]) -> FloatArray:
+def on_distinct_rows(
+    fn: Callable[..., FloatArray], columns: tuple[FloatArray, ...], repeats: int = 1
+) -> FloatArray:
     """``fn(*columns)``, computed once per distinct row of ``columns`` when that pays, else directly.
 
-    ``fn`` must be elementwise in the rows (its result for a row depends on that row only).
+    ``fn`` must be elementwise in the rows, which are its last axis (its result for a row depends on that
+    row only; leading axes, such as parameter draws, are carried along). ``repeats`` is the size of those
+    leading axes.
     """
-    groups = distinct_rows(*columns)
+    groups = distinct_rows(*columns, repeats=repeats)
     if groups is None:
         return fn(*columns)
     rep, inverse = groups
-    return fn(*(c[rep] for c in columns))[inverse]
+    return fn(*(c[rep] for c in columns))[..., inverse]

@@ -564,9 +564,13 @@ def _moment_by_age(
     ``E_p[(1 - ((alpha+T)/(alpha+T+pt))^(r+x)) / p]`` for ``p ~ Beta(a, b + x + shift)``; with scalar
     parameters and horizon it depends on (x, T) alone, which repeat across a customer base.
     """
-    if all(np.ndim(v) == 0 for v in (a, b, r, alpha, t)):
+    params = (a, b, r, alpha)
+    # Scalars, or draws along leading axes with a trailing axis of 1 that broadcasts over customers.
+    draws_only = all(np.ndim(v) == 0 or (np.ndim(v) >= 1 and np.shape(v)[-1] == 1) for v in params)
+    if draws_only and np.ndim(t) == 0 and np.ndim(x) == 1 and np.ndim(T) == 1:
+        repeats = int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in params))))
         return on_distinct_rows(
-            lambda xx, TT: _inv_p_moment(a, b + xx + shift, r + xx, alpha + TT, t), (x, T)
+            lambda xx, TT: _inv_p_moment(a, b + xx + shift, r + xx, alpha + TT, t), (x, T), repeats
         )
     return _inv_p_moment(a, b + x + shift, r + x, alpha + T, t)
 

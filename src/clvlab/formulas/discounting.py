@@ -43,8 +43,7 @@ __all__ = [
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 #: Beyond this many e-foldings of the discount factor the remaining value is below exp(-60) relative.
 _TAIL_EFOLDS = 60.0
-#: Panels grow by a factor 2 from H_eff * 2**-_N_PANELS (a first panel covers [0, that]).
-_N_PANELS = 24
+#: Panels grow by a factor 2 from the model's time scale up to the effective horizon.
 
 
 def discount_delta(discount_rate: float, discount_period: float) -> float:
@@ -52,7 +51,7 @@ def discount_delta(discount_rate: float, discount_period: float) -> float:
     return float(np.log1p(discount_rate) / discount_period)
 
 
-def quadrature_nodes(horizon: float, delta: float) -> tuple[FloatArray, FloatArray]:
+def quadrature_nodes(horizon: float, delta: float, scale: float) -> tuple[FloatArray, FloatArray]:
     """Nodes and weights for int_0^H exp(-delta t) f(t) dt (the discount factor is folded in).
 
     Parameters
@@ -61,11 +60,16 @@ def quadrature_nodes(horizon: float, delta: float) -> tuple[FloatArray, FloatArr
         H, finite or ``inf`` (then delta must be positive).
     delta : float
         Continuous discount rate per time unit (>= 0).
+    scale : float
+        The model's time scale (e.g. BG/NBD's alpha): E(t) is analytic in a disc of about this radius
+        around every t >= 0, so the first panel is [0, scale] and the others double up to H. Eight
+        Gauss-Legendre nodes per panel then integrate to about machine precision.
     """
     if not np.isfinite(horizon) and delta <= 0:
         raise ValueError("an infinite horizon needs a positive discount rate")
     h_eff = horizon if delta == 0 else min(horizon, _TAIL_EFOLDS / delta)
-    edges = np.concatenate([[0.0], h_eff * 2.0 ** -np.arange(_N_PANELS, -1, -1)])
+    n_panels = max(1, int(np.ceil(np.log2(h_eff / min(scale, h_eff)))))
+    edges = np.concatenate([[0.0], h_eff * 2.0 ** -np.arange(n_panels, -1, -1)])
     lo, hi = edges[:-1], edges[1:]
     half = (hi - lo)[:, None] / 2
     nodes = (lo[:, None] + half * (1 + _GL_X[None, :])).ravel()
@@ -73,7 +77,9 @@ def quadrature_nodes(horizon: float, delta: float) -> tuple[FloatArray, FloatArr
     return nodes, weights
 
 
-def continuous_discounted_purchases(expected: ExpectedPurchases, horizon: float, delta: float) -> FloatArray:
+def continuous_discounted_purchases(
+    expected: ExpectedPurchases, horizon: float, delta: float, scale: float = 1.0
+) -> FloatArray:
     """int_0^H exp(-delta t) dE(t) by parts and composite Gauss-Legendre quadrature.
 
     Parameters
@@ -84,12 +90,14 @@ def continuous_discounted_purchases(expected: ExpectedPurchases, horizon: float,
         H in the data's time unit; ``inf`` gives the residual value (DERT), which needs delta > 0.
     delta : float
         Continuous discount rate per time unit.
+    scale : float
+        The model's time scale, see :func:`quadrature_nodes`.
     """
     if delta == 0:
         if not np.isfinite(horizon):
             raise ValueError("an infinite horizon needs a positive discount rate")
         return np.asarray(expected(np.float64(horizon)), dtype=np.float64)
-    nodes, weights = quadrature_nodes(horizon, delta)
+    nodes, weights = quadrature_nodes(horizon, delta, scale)
     total: FloatArray | None = None
     for t, w in zip(nodes, weights, strict=True):
         term = w * np.asarray(expected(t), dtype=np.float64)

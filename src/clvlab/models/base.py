@@ -407,15 +407,27 @@ class TransactionModel(BaseModel):
         index, cols = self._predict_arrays(data)
         return self._with_interval(self.formulas.p_alive, "p_alive", index, (), cols, interval, n_draws, seed)
 
-    def predict_purchase_probability(self, data: Any, t: float, n: int) -> pd.Series:
-        """Probability of exactly ``n`` purchases in (T, T + t] given each customer's history."""
+    def predict_purchase_probability(
+        self,
+        data: Any,
+        t: float,
+        n: int,
+        *,
+        interval: float | None = None,
+        n_draws: int = 1000,
+        seed: Any = 0,
+    ) -> pd.Series | pd.DataFrame:
+        """Probability of exactly ``n`` purchases in (T, T + t] given each customer's history.
+
+        ``interval``, ``n_draws`` and ``seed`` add parameter-uncertainty bounds as in
+        :meth:`predict_purchases`.
+        """
         fn = getattr(self.formulas, "conditional_purchase_pmf", None)
         if fn is None:
             raise NotImplementedError(f"{type(self).__name__} has no conditional P(X(T, T+t) = n)")
         index, cols = self._predict_arrays(data)
-        return self._series(
-            fn(*self._theta, _non_negative(t, "t"), _count(n, "n"), *cols), index, "purchase_probability"
-        )
+        scalars = (_non_negative(t, "t"), _count(n, "n"))
+        return self._with_interval(fn, "purchase_probability", index, scalars, cols, interval, n_draws, seed)
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Expected purchases E[X(t)] of a new customer in (0, t], vectorised over ``t``."""

@@ -63,7 +63,16 @@ class BetaGeoBetaBinom(TransactionModel):
             )
         return index, cols
 
-    def predict_purchase_probability(self, data: Any, t: float, n: int) -> pd.Series:
+    def predict_purchase_probability(
+        self,
+        data: Any,
+        t: float,
+        n: int,
+        *,
+        interval: float | None = None,
+        n_draws: int = 1000,
+        seed: Any = 0,
+    ) -> pd.Series | pd.DataFrame:
         """Not available for BG/BB."""
         raise NotImplementedError("BetaGeoBetaBinom has no conditional P(X = n) given history")
 
