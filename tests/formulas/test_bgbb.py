@@ -13,15 +13,9 @@ from scipy.optimize import minimize
 from scipy.special import betaln, comb, roots_jacobi
 
 from clvlab.formulas import bgbb
+from tests._data import donations
 
 PUB = (1.204, 0.750, 0.657, 2.783)  # REFERENCES.md: FHS 2010, donations alpha, beta, gamma, delta
-
-
-@functools.cache
-def donations() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    d = pd.read_csv("/work/shared/data/donations_bgbb.csv")
-    x, t_x, n, w = (d[c].to_numpy(float) for c in ["frequency", "recency", "periods", "weights"])
-    return x, t_x, n, w
 
 
 @functools.cache

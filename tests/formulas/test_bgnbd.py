@@ -16,33 +16,13 @@ from lifetimes import BetaGeoFitter
 from scipy import integrate, optimize
 
 from clvlab.formulas import bgnbd
+from tests._data import cdnow_summary_weeks
 
 # BG/NBD MLE on CDNOW as published to 4 decimals. REFERENCES.md: FHL 2005 (0.243, 4.414, 0.793, 2.426).
 PUB = (0.2426, 4.4135, 0.7929, 2.4258)
 # FHL 2005's own 3-decimal rounding, used by REFERENCES.md for the holdout sum.
 PUB3 = (0.243, 4.414, 0.793, 2.426)
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
-
-
-@functools.lru_cache(maxsize=1)
-def cdnow_summary_weeks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    df = pd.read_csv(
-        "/work/shared/data/cdnow_sample_transactions.txt",
-        sep=r"\s+",
-        header=None,
-        names=["master", "customer_id", "date", "quantity", "amount"],
-        dtype={"master": str},
-    )
-    df["date"] = pd.to_datetime(df["date"].astype(str), format="%Y%m%d")
-    daily = df.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
-    cal = daily[daily["date"] <= "1997-09-30"]
-    g = cal.groupby("customer_id")
-    first, last, n = g["date"].min(), g["date"].max(), g["date"].size()
-    end = pd.Timestamp("1997-09-30")
-    x = (n - 1).to_numpy(float)
-    t_x = ((last - first).dt.days / 7.0).to_numpy()
-    T = ((end - first).dt.days / 7.0).to_numpy()
-    return x, t_x, T
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,35 +13,13 @@ from scipy import stats
 from scipy.optimize import minimize
 
 from clvlab.formulas import gamma_gamma as gg
+from tests._data import cdnow_spend
 
 PQG = (
     6.2488,
     3.7446,
     15.4477,
 )  # REFERENCES.md: Fader & Hardie 2013, p, q, gamma (published 6.25, 3.74, 15.44)
-
-
-@functools.cache
-def cdnow_spend() -> tuple[np.ndarray, np.ndarray]:
-    """CDNOW calibration summary (all 2,357 customers, id order): x = repeat transactions, mbar = their mean.
-
-    The spec's summary helper extended with monetary value: same-day purchases are summed, the first
-    purchase day is excluded, and mbar is the mean of the remaining days' amounts (0 when x = 0).
-    """
-    df = pd.read_csv(
-        "/work/shared/data/cdnow_sample_transactions.txt",
-        sep=r"\s+",
-        header=None,
-        names=["master", "customer_id", "date", "quantity", "amount"],
-        dtype={"master": str},
-    )
-    df["date"] = pd.to_datetime(df["date"].astype(str), format="%Y%m%d")
-    daily = df.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
-    cal = daily[daily["date"] <= "1997-09-30"].sort_values(["customer_id", "date"])
-    is_repeat = cal.groupby("customer_id").cumcount() > 0
-    x = cal.groupby("customer_id").size() - 1
-    mbar = cal[is_repeat].groupby("customer_id")["amount"].mean().reindex(x.index, fill_value=0.0)
-    return x.to_numpy(float), mbar.to_numpy(float)
 
 
 @functools.cache

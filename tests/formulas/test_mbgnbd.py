@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
@@ -16,31 +15,11 @@ from lifetimes import ModifiedBetaGeoFitter
 from scipy import integrate, optimize
 
 from clvlab.formulas import bgnbd, mbgnbd
+from tests._data import cdnow_summary_weeks
 
 # MBG/NBD MLE on CDNOW as given to 3 decimals. REFERENCES.md: lifetimes tests, 0.525, 6.183, 0.891, 1.614
 PUB = (0.525, 6.183, 0.891, 1.614)
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
-
-
-@functools.lru_cache(maxsize=1)
-def cdnow_summary_weeks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    df = pd.read_csv(
-        "/work/shared/data/cdnow_sample_transactions.txt",
-        sep=r"\s+",
-        header=None,
-        names=["master", "customer_id", "date", "quantity", "amount"],
-        dtype={"master": str},
-    )
-    df["date"] = pd.to_datetime(df["date"].astype(str), format="%Y%m%d")
-    daily = df.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
-    cal = daily[daily["date"] <= "1997-09-30"]
-    g = cal.groupby("customer_id")
-    first, last, n = g["date"].min(), g["date"].max(), g["date"].size()
-    end = pd.Timestamp("1997-09-30")
-    x = (n - 1).to_numpy(float)
-    t_x = ((last - first).dt.days / 7.0).to_numpy()
-    T = ((end - first).dt.days / 7.0).to_numpy()
-    return x, t_x, T
 
 
 def lifetimes_fitter(r: float, alpha: float, a: float, b: float) -> ModifiedBetaGeoFitter:

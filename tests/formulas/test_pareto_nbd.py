@@ -1,12 +1,11 @@
 """Tests for clvlab.formulas.pareto_nbd.
 
-References: /work/shared/REFERENCES.md (published / recomputed numbers), lifetimes 0.11.3 as an oracle at the
+References: shared/REFERENCES.md (published / recomputed numbers), lifetimes 0.11.3 as an oracle at the
 same parameters, and mpmath (40-50 digits) as the arbiter for extreme inputs.
 """
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import mpmath as mp
@@ -19,6 +18,7 @@ from scipy.integrate import quad
 from scipy.optimize import minimize
 
 from clvlab.formulas import pareto_nbd as pn
+from tests._data import cdnow_summary_weeks
 
 # REFERENCES.md: Pareto/NBD MLE on CDNOW (weeks); FHL 2005 publish (0.553, 10.578, 0.606, 11.669).
 MLE = (0.5533, 10.5776, 0.6062, 11.6679)
@@ -27,27 +27,6 @@ PUBLISHED = (0.553, 10.578, 0.606, 11.669)
 # estimates for the P(alive) = 0.9979 reference.
 BTYD = (0.5534, 10.5802, 0.6061, 11.6562)
 DELTA_15PCT = np.log(1.15) / 52.0  # REFERENCES.md: continuous weekly discount rate for 15% a year
-
-
-@functools.cache
-def cdnow_summary_weeks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    df = pd.read_csv(
-        "/work/shared/data/cdnow_sample_transactions.txt",
-        sep=r"\s+",
-        header=None,
-        names=["master", "customer_id", "date", "quantity", "amount"],
-        dtype={"master": str},
-    )
-    df["date"] = pd.to_datetime(df["date"].astype(str), format="%Y%m%d")
-    daily = df.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
-    cal = daily[daily["date"] <= "1997-09-30"]
-    g = cal.groupby("customer_id")
-    first, last, n = g["date"].min(), g["date"].max(), g["date"].size()
-    end = pd.Timestamp("1997-09-30")
-    x = (n - 1).to_numpy(float)
-    t_x = ((last - first).dt.days / 7.0).to_numpy()
-    T = ((end - first).dt.days / 7.0).to_numpy()
-    return x, t_x, T
 
 
 # ----------------------------------------------------------------------------------------------------------
