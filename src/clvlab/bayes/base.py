@@ -1,0 +1,323 @@
+"""The Bayesian estimator contract: priors, sampling, posterior predictions over draws.
+
+A Bayesian model wraps its maximum-likelihood twin (:attr:`BayesModel.mle_class`): the same data
+validation, the same de-duplicated weighted rows and the very same likelihood function (through
+:class:`clvlab.bayes._op.LoglikOp`); PyMC adds the priors and samples. Predictions evaluate the shared
+formula functions over the posterior draws, chunked over customers so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar, Self
+
+import arviz as az
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+
+from clvlab.bayes._op import LoglikOp
+from clvlab.errors import ClvlabWarning, NotFittedError
+from clvlab.models._fitting import deduplicate
+from clvlab.models.base import BaseModel, _chunks, _count, _interval_quantiles, _non_negative
+
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = ["BayesModel", "SamplingWarning"]
+
+_METHODS = ("nuts", "map", "advi")
+
+
+class SamplingWarning(ClvlabWarning):
+    """The sampler reported divergences or R-hat above 1.01: the posterior may be unreliable."""
+
+
+class BayesModel:
+    """Shared Bayesian estimator.
+
+    Parameters
+    ----------
+    method : {"nuts", "map", "advi"}
+        NUTS (PyMC's sampler) by default; ``"map"`` gives the posterior mode only (one draw),
+        ``"advi"`` a mean-field variational approximation (``draws`` draws from it).
+    draws, tune, chains : int
+        Posterior draws per chain, tuning steps per chain and number of chains (NUTS).
+    random_seed : int
+        Seed of the sampler; the same seed gives the same posterior.
+    target_accept : float
+        NUTS target acceptance rate; raise it (e.g. 0.95) if divergences are reported.
+    priors : dict, optional
+        Overrides of the default priors: ``{"r": ("Gamma", {"alpha": 2.0, "beta": 4.0})}`` maps a
+        parameter to a PyMC distribution name and its keyword arguments (see :meth:`default_priors`).
+    progressbar : bool
+        Show PyMC's progress bar.
+    """
+
+    mle_class: ClassVar[type[BaseModel]]
+
+    def __init__(
+        self,
+        *,
+        method: str = "nuts",
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 2,
+        random_seed: int = 0,
+        target_accept: float = 0.9,
+        priors: dict[str, tuple[str, dict[str, float]]] | None = None,
+        progressbar: bool = True,
+    ) -> None:
+        self.method = method
+        self.draws = draws
+        self.tune = tune
+        self.chains = chains
+        self.random_seed = random_seed
+        self.target_accept = target_accept
+        self.priors = priors
+        self.progressbar = progressbar
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """The model's parameters, as in the maximum-likelihood twin."""
+        return self.mle_class.param_names
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor's hyperparameters."""
+        keys = ("method", "draws", "tune", "chains", "random_seed", "target_accept", "priors", "progressbar")
+        return {k: getattr(self, k) for k in keys}
+
+    def set_params(self, **params: Any) -> Self:
+        """Set hyperparameters; unknown names raise :class:`ValueError`."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(
+                    f"{type(self).__name__} has no hyperparameter {key!r}; valid: {sorted(valid)}"
+                )
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params()[k]}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # -- priors ------------------------------------------------------------------------------------
+    def default_priors(
+        self, columns: tuple[FloatArray, ...], weights: FloatArray
+    ) -> dict[str, tuple[str, dict[str, float]]]:
+        """Weakly informative priors: half-normal, wide on the scale of the data.
+
+        Shape parameters get HalfNormal(sigma=10); scale parameters (alpha, beta, gamma) HalfNormal with
+        sigma ten times a data-driven scale (mean T over mean frequency + 1, or mean spend), so the prior
+        says the same thing in days, weeks or years, or in any currency.
+        """
+        raise NotImplementedError
+
+    def _build_priors(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> list[Any]:
+        priors = dict(self.default_priors(columns, weights))
+        for name, spec in (self.priors or {}).items():
+            if name not in self.param_names:
+                raise ValueError(
+                    f"priors: {type(self).__name__} has no parameter {name!r}; {self.param_names}"
+                )
+            priors[name] = spec
+        rvs = []
+        for name in self.param_names:
+            dist_name, kwargs = priors[name]
+            dist = getattr(pm, dist_name, None)
+            if dist is None or not isinstance(dist, type) or not issubclass(dist, pm.Distribution):
+                raise ValueError(f"priors: {dist_name!r} is not a PyMC distribution")
+            rvs.append(dist(name, **kwargs))
+        return rvs
+
+    # -- fitting -------------------------------------------------------------------------------------
+    def fit(self, data: Any, *, weights: Any = None) -> Self:
+        """Sample the posterior given a customer summary (see the maximum-likelihood twin's ``fit``)."""
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
+        mle = self.mle_class()
+        columns, w = mle._fit_arrays(data, weights)
+        dedup = deduplicate(columns, w)
+        loglik = LoglikOp(mle._total_and_grad(dedup.columns, dedup.weights))
+        # Chains start at the maximum-likelihood estimate (same likelihood, a fraction of a second), so
+        # tuning does not begin in the far tails of the wide priors.
+        start = {str(k): float(v) for k, v in self.mle_class().fit(data, weights=weights).params_.items()}
+        with pm.Model() as model:
+            theta = pt.stack(self._build_priors(dedup.columns, dedup.weights))
+            pm.Potential("loglik", loglik(theta))
+            idata = self._sample(model, start)
+        observed = xr.Dataset(
+            {c: ("pattern", col) for c, col in zip(mle.data_columns, dedup.columns, strict=True)}
+            | {"weights": ("pattern", dedup.weights)}
+        )
+        idata.add_groups({"observed_data": observed})
+        self.idata_ = idata
+        self._set_draws_from_idata()
+        self.n_customers_ = float(w.sum())
+        self.time_unit_ = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
+        self._check_diagnostics()
+        return self
+
+    def _sample(self, model: pm.Model, start: dict[str, float]) -> az.InferenceData:
+        seed = int(self.random_seed)
+        if self.method == "map":
+            with model:
+                point = pm.find_MAP(start=start, progressbar=False, seed=seed)
+            posterior = {n: np.full((1, 1), float(point[n])) for n in self.param_names}
+            return az.from_dict(posterior=posterior)
+        if self.method == "advi":
+            with model:
+                approx = pm.fit(n=10_000, method="advi", random_seed=seed, progressbar=self.progressbar)
+                return approx.sample(int(self.draws), random_seed=seed)
+        with model:
+            return pm.sample(
+                draws=int(self.draws),
+                tune=int(self.tune),
+                chains=int(self.chains),
+                cores=1,  # the likelihood Op lives in this process
+                random_seed=seed,
+                target_accept=float(self.target_accept),
+                initvals=start,
+                progressbar=self.progressbar,
+                compute_convergence_checks=False,
+            )
+
+    def _set_draws_from_idata(self) -> None:
+        post = self.idata_["posterior"]
+        self._draws = np.stack([post[n].to_numpy() for n in self.param_names], axis=-1)  # (chain, draw, k)
+        self.params_ = pd.Series(
+            self._draws.reshape(-1, len(self.param_names)).mean(axis=0),
+            index=list(self.param_names),
+            name="posterior mean",
+        )
+
+    def _check_diagnostics(self) -> None:
+        if self.method != "nuts":
+            return
+        stats = self.idata_.get("sample_stats")
+        divergent = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
+        rhat = az.rhat(self.idata_, var_names=list(self.param_names)) if self.chains > 1 else None
+        worst = max(float(rhat[n]) for n in self.param_names) if rhat is not None else 1.0
+        if divergent or worst > 1.01:
+            warnings.warn(
+                f"{type(self).__name__}: {divergent} divergent transitions, largest R-hat {worst:.3f}; the "
+                "posterior may be unreliable. Try target_accept=0.95, more tune and draws, or more chains.",
+                SamplingWarning,
+                stacklevel=3,
+            )
+
+    # -- fitted state --------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idata_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(data) first")
+
+    def summary(self) -> pd.DataFrame:
+        """ArviZ summary of the parameters: mean, sd, HDI, MCSE, ESS and R-hat."""
+        self._check_fitted()
+        table = az.summary(self.idata_, var_names=list(self.param_names))
+        assert isinstance(table, pd.DataFrame)
+        return table
+
+    def _mle_view(self) -> BaseModel:
+        """The maximum-likelihood twin at the posterior means, for validation and time units."""
+        self._check_fitted()
+        return self.mle_class.from_params(self.params_.to_dict(), time_unit=self.time_unit_)
+
+    def param_draws(self) -> FloatArray:
+        """Posterior draws of the parameters, shape (chains x draws, n_params)."""
+        self._check_fitted()
+        return self._draws.reshape(-1, len(self.param_names))
+
+    def _posterior(
+        self,
+        fn: Any,
+        name: str,
+        index: pd.Index,
+        scalars: tuple[Any, ...],
+        columns: tuple[FloatArray, ...],
+        interval: float | None,
+        return_draws: bool,
+    ) -> pd.Series | pd.DataFrame | xr.DataArray:
+        """Posterior mean (with credible bounds, or all draws) of ``fn(*params, *scalars, *columns)``."""
+        draws = self.param_draws()
+        params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
+        n = len(index)
+        chains, per_chain = self._draws.shape[:2]
+        mean = np.empty(n)
+        lower = np.empty(n)
+        upper = np.empty(n)
+        full = np.empty((len(draws), n)) if return_draws else None
+        q = _interval_quantiles(interval) if interval is not None else None
+        for sl in _chunks(n, len(draws)):
+            vals = np.asarray(fn(*params, *scalars, *(c[sl] for c in columns)), dtype=np.float64)
+            vals = np.broadcast_to(vals, (len(draws), sl.stop - sl.start))
+            mean[sl] = vals.mean(axis=0)
+            if q is not None:
+                lower[sl], upper[sl] = np.quantile(vals, q, axis=0)
+            if full is not None:
+                full[:, sl] = vals
+        if full is not None:
+            return xr.DataArray(
+                full.reshape(chains, per_chain, n),
+                dims=("chain", "draw", "customer_id"),
+                coords={"customer_id": index.to_numpy()},
+                name=name,
+            )
+        series = pd.Series(mean, index=index, name=name)
+        if q is None:
+            return series
+        return pd.DataFrame({name: series, f"{name}_lower": lower, f"{name}_upper": upper}, index=index)
+
+
+class BayesTransactionModel(BayesModel):
+    """Bayesian transaction models: the predictions of :class:`clvlab.models.base.TransactionModel`."""
+
+    def _arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
+        mle = self._mle_view()
+        index, cols = mle._predict_arrays(data)  # type: ignore[attr-defined]
+        return index, cols
+
+    def predict_purchases(
+        self, data: Any, t: float, *, interval: float | None = None, return_draws: bool = False
+    ) -> pd.Series | pd.DataFrame | xr.DataArray:
+        """Posterior mean of E[X(T, T+t) | x, t_x, T].
+
+        ``interval`` adds equal-tailed credible bounds; ``return_draws`` returns every draw as a DataArray
+        with dims (chain, draw, customer_id).
+        """
+        index, cols = self._arrays(data)
+        fn = self.mle_class.formulas.conditional_expected_purchases
+        return self._posterior(
+            fn, "expected_purchases", index, (_non_negative(t, "t"),), cols, interval, return_draws
+        )
+
+    def predict_p_alive(
+        self, data: Any, *, interval: float | None = None, return_draws: bool = False
+    ) -> pd.Series | pd.DataFrame | xr.DataArray:
+        """Posterior mean of P(alive | x, t_x, T), with optional credible bounds or all draws."""
+        index, cols = self._arrays(data)
+        return self._posterior(
+            self.mle_class.formulas.p_alive, "p_alive", index, (), cols, interval, return_draws
+        )
+
+    def predict_purchase_probability(
+        self, data: Any, t: float, n: int, *, interval: float | None = None, return_draws: bool = False
+    ) -> pd.Series | pd.DataFrame | xr.DataArray:
+        """Posterior mean of P(X(T, T+t) = n | x, t_x, T), with optional credible bounds or all draws."""
+        index, cols = self._arrays(data)
+        fn = self.mle_class.formulas.conditional_purchase_pmf
+        scalars = (_non_negative(t, "t"), _count(n, "n"))
+        return self._posterior(fn, "purchase_probability", index, scalars, cols, interval, return_draws)
+
+    def expected_purchases(self, t: Any) -> FloatArray:
+        """Posterior mean of E[X(t)] for a new customer, vectorised over ``t``."""
+        draws = self.param_draws()
+        t_arr = np.atleast_1d(np.asarray(_non_negative(t, "t"), dtype=np.float64))
+        vals = self.mle_class.formulas.expected_purchases(
+            *(draws[:, [j]] for j in range(draws.shape[1])), t_arr
+        )
+        out = np.asarray(vals, dtype=np.float64).mean(axis=0)
+        return out if np.ndim(t) else np.asarray(out[0])

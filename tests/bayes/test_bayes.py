@@ -1,0 +1,115 @@
+"""Bayesian models: one short real NUTS fit per model, predictions over the posterior, the contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import clvlab
+
+pm = pytest.importorskip("pymc")
+cb = pytest.importorskip("clvlab.bayes")
+
+
+@pytest.fixture(scope="module")
+def bg_nuts(cdnow_summary):
+    return cb.BetaGeo(draws=400, tune=400, chains=2, random_seed=1, progressbar=False).fit(cdnow_summary)
+
+
+@pytest.fixture(scope="module")
+def bg_mle(cdnow_summary):
+    return clvlab.BetaGeo().fit(cdnow_summary)
+
+
+def test_import_clvlab_does_not_import_pymc():
+    import subprocess
+    import sys
+
+    code = "import sys, clvlab; print('pymc' in sys.modules, 'matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False False"
+
+
+def test_bgnbd_posterior_agrees_with_the_mle(bg_nuts, bg_mle):
+    summary = bg_nuts.summary()
+    for name in ("r", "alpha", "a", "b"):
+        # REFERENCES.md MLE (FHL 2005), reproduced by clvlab.BetaGeo: the posterior mean lies within 2
+        # posterior standard deviations of it under the weakly informative default priors.
+        assert abs(summary.loc[name, "mean"] - bg_mle.params_[name]) < 2 * summary.loc[name, "sd"], name
+        assert summary.loc[name, "r_hat"] <= 1.01
+    assert isinstance(bg_nuts.idata_, __import__("arviz").InferenceData)
+    assert "observed_data" in bg_nuts.idata_.groups()
+    assert float(bg_nuts.idata_.observed_data["weights"].sum()) == 2357
+    assert bg_nuts.n_customers_ == 2357
+    assert bg_nuts.time_unit_ == "W"
+
+
+def test_bgnbd_posterior_predictions(bg_nuts, bg_mle, cdnow_summary):
+    post = bg_nuts.predict_purchases(cdnow_summary, 39.0)
+    mle = bg_mle.predict_purchases(cdnow_summary, 39.0)
+    # Posterior-mean predictions agree with the maximum-likelihood ones within 5% (issue 5).
+    assert abs(post.sum() / mle.sum() - 1) < 0.05
+    np.testing.assert_allclose(
+        bg_nuts.predict_p_alive(cdnow_summary), bg_mle.predict_p_alive(cdnow_summary), atol=0.05
+    )
+    bounds = bg_nuts.predict_purchases(cdnow_summary, 39.0, interval=0.9)
+    assert (
+        (bounds["expected_purchases_lower"] <= bounds["expected_purchases"])
+        & (bounds["expected_purchases"] <= bounds["expected_purchases_upper"])
+    ).all()
+    draws = bg_nuts.predict_p_alive(cdnow_summary.iloc[:50], return_draws=True)
+    assert draws.dims == ("chain", "draw", "customer_id")
+    assert draws.shape == (2, 400, 50)
+    np.testing.assert_allclose(
+        draws.mean(("chain", "draw")).to_numpy(), bg_nuts.predict_p_alive(cdnow_summary.iloc[:50]).to_numpy()
+    )
+    assert float(bg_nuts.expected_purchases(52.0)) == pytest.approx(
+        float(bg_mle.expected_purchases(52.0)), rel=0.05
+    )
+
+
+def test_same_seed_same_posterior(cdnow_summary, bg_nuts):
+    again = cb.BetaGeo(draws=400, tune=400, chains=2, random_seed=1, progressbar=False).fit(cdnow_summary)
+    np.testing.assert_array_equal(again.param_draws(), bg_nuts.param_draws())
+
+
+def test_map_is_the_penalised_mle(cdnow_summary, bg_mle):
+    model = cb.BetaGeo(method="map", progressbar=False).fit(cdnow_summary)
+    # The half-normal priors are wide: the mode moves from the MLE by far less than a standard error.
+    se = np.sqrt(np.diag(bg_mle.covariance_.to_numpy()))
+    assert np.all(np.abs(model.params_.to_numpy() - bg_mle.params_.to_numpy()) < 0.2 * se)
+
+
+def test_gamma_gamma_advi(cdnow_summary):
+    # NUTS on the Gamma-Gamma's p-gamma ridge mixes slowly with the default parameterisation (R-hat 1.012
+    # after 2 x 600 draws on CDNOW; open in issue 5), so the posterior machinery is checked through ADVI.
+    model = cb.GammaGamma(method="advi", draws=500, random_seed=2, progressbar=False).fit(cdnow_summary)
+    mle = clvlab.GammaGamma().fit(cdnow_summary)
+    spend = model.predict_spend(cdnow_summary, interval=0.9)
+    ratio = spend["expected_spend"].mean() / mle.predict_spend(cdnow_summary).mean()
+    assert abs(ratio - 1) < 0.05
+    assert (spend["expected_spend_lower"] < spend["expected_spend_upper"]).all()
+    assert model.expected_spend() == pytest.approx(mle.expected_spend(), rel=0.1)
+
+
+def test_contract_and_bad_arguments(cdnow_summary):
+    model = cb.BetaGeo(draws=10)
+    assert model.get_params()["draws"] == 10
+    assert "draws=10" in repr(model)
+    with pytest.raises(clvlab.NotFittedError):
+        model.predict_p_alive(cdnow_summary)
+    with pytest.raises(ValueError, match="method must be one of"):
+        cb.BetaGeo(method="gibbs").fit(cdnow_summary)
+    with pytest.raises(ValueError, match="no parameter 'x'"):
+        cb.BetaGeo(priors={"x": ("HalfNormal", {"sigma": 1.0})}, method="map").fit(cdnow_summary)
+    with pytest.raises(ValueError, match="not a PyMC distribution"):
+        cb.BetaGeo(priors={"r": ("Nope", {})}, method="map").fit(cdnow_summary)
+    bad = cdnow_summary.copy()
+    bad.loc[1, "recency"] = 99.0
+    with pytest.raises(clvlab.DataError, match="recency exceeds T"):
+        cb.BetaGeo(method="map").fit(bad)
+    days = cdnow_summary.copy()
+    days.attrs["time_unit"] = "D"
+    fitted = cb.BetaGeo(method="map").fit(cdnow_summary)
+    with pytest.raises(clvlab.DataError, match="fitted in 'W'"):
+        fitted.predict_p_alive(days)
