@@ -135,9 +135,11 @@ def customer_lifetime_value(
     Parameters
     ----------
     transaction_model : BetaGeo, ParetoNBD, ModifiedBetaGeo or BetaGeoBetaBinom
-        A fitted transaction model.
+        A fitted transaction model, or a fitted :mod:`clvlab.bayes` model.
     spend_model : GammaGamma
-        A fitted spend model.
+        A fitted spend model (a :class:`clvlab.bayes.GammaGamma` with a Bayesian transaction model: CLV
+        is then the posterior mean, the bounds are credible bounds over all posterior draws, and
+        ``n_draws`` and ``seed`` are not used).
     data : pandas.DataFrame
         Customer summary with ``frequency``, ``recency``, ``T`` (BG/BB: ``n_periods``) and
         ``monetary_value``, in the models' time unit.
@@ -220,6 +222,10 @@ def _clv_parts(
     n_draws: int,
     seed: Any,
 ) -> _Parts:
+    if hasattr(transaction_model, "mle_class") or hasattr(spend_model, "mle_class"):
+        return _clv_parts_posterior(
+            transaction_model, spend_model, data, horizon, discount_rate, discount_period, method, interval
+        )
     _check_value_args(transaction_model, spend_model, horizon, discount_rate, discount_period, method)
     index, columns = transaction_model._predict_arrays(data)
     spend_model._check_fitted()
@@ -247,6 +253,51 @@ def _clv_parts(
         )
         lower[sl], upper[sl] = np.quantile(vals, [lo_q, hi_q], axis=0)
     return _Parts(index, spend, discounted, (lower, upper))
+
+
+def _clv_parts_posterior(
+    transaction_model: Any,
+    spend_model: Any,
+    data: Any,
+    horizon: float,
+    discount_rate: float,
+    discount_period: float,
+    method: str,
+    interval: float | None,
+) -> _Parts:
+    """CLV over the posteriors of two Bayesian models (:mod:`clvlab.bayes`).
+
+    Each posterior draw of the transaction model is paired with one of the spend model (they were
+    fitted separately, so their posteriors are independent and any pairing is a joint draw). The point
+    value is E[spend] x E[discounted purchases], which equals E[CLV] under that independence; the bounds
+    are quantiles of the paired draws' CLV. Chunked over customers, so memory stays bounded.
+    """
+    if not (hasattr(transaction_model, "mle_class") and hasattr(spend_model, "mle_class")):
+        raise TypeError(
+            "combine two Bayesian models (clvlab.bayes) or two maximum-likelihood ones, not one of each"
+        )
+    t_view, s_view = transaction_model._mle_view(), spend_model._mle_view()
+    _check_value_args(t_view, s_view, horizon, discount_rate, discount_period, method)
+    index, columns = t_view._predict_arrays(data)
+    s_view._check_time_unit(data)
+    _, spend_cols = s_view._validate(data)
+    x_m = (spend_cols["frequency"], spend_cols["monetary_value"])
+    args = (float(horizon), float(discount_rate), float(discount_period), method)
+    t_draws, s_draws = transaction_model.param_draws(), spend_model.param_draws()
+    n_draws = min(len(t_draws), len(s_draws))
+    t_params = tuple(t_draws[:n_draws, [j]] for j in range(t_draws.shape[1]))
+    s_params = tuple(s_draws[:n_draws, [j]] for j in range(s_draws.shape[1]))
+    n = len(index)
+    spend, discounted, lower, upper = (np.empty(n) for _ in range(4))
+    quantiles = _interval_quantiles(interval) if interval is not None else None
+    for sl in _chunks(n, n_draws, budget=1 << 21):
+        s_vals = _spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl])
+        d_vals = _discounted_purchases(t_view, t_params, tuple(c[sl] for c in columns), *args)
+        s_vals = np.broadcast_to(s_vals, d_vals.shape)
+        spend[sl], discounted[sl] = s_vals.mean(axis=0), d_vals.mean(axis=0)
+        if quantiles is not None:
+            lower[sl], upper[sl] = np.quantile(s_vals * d_vals, quantiles, axis=0)
+    return _Parts(index, spend, discounted, (lower, upper) if quantiles is not None else None)
 
 
 def _rank(values: FloatArray, index: pd.Index) -> npt.NDArray[np.int64]:

@@ -92,6 +92,22 @@ def test_gamma_gamma_advi(cdnow_summary):
     assert model.expected_spend() == pytest.approx(mle.expected_spend(), rel=0.1)
 
 
+def test_clv_over_the_joint_posterior(cdnow_summary, bg_nuts):
+    gg = cb.GammaGamma(method="advi", draws=800, random_seed=3, progressbar=False).fit(cdnow_summary)
+    kw = {"horizon": 52.0, "discount_rate": 0.1, "discount_period": 52}
+    table = clvlab.predict_customer_value(bg_nuts, gg, cdnow_summary, interval=0.9, **kw)
+    mle = clvlab.predict_customer_value(
+        clvlab.BetaGeo().fit(cdnow_summary), clvlab.GammaGamma().fit(cdnow_summary), cdnow_summary, **kw
+    )
+    assert abs(table["clv"].sum() / mle["clv"].sum() - 1) < 0.05
+    np.testing.assert_allclose(
+        table["clv"], table["expected_spend"] * table["discounted_purchases"], rtol=1e-12
+    )
+    assert ((table["clv_lower"] <= table["clv"]) & (table["clv"] <= table["clv_upper"])).mean() > 0.99
+    with pytest.raises(TypeError, match="two Bayesian models"):
+        clvlab.customer_lifetime_value(bg_nuts, clvlab.GammaGamma().fit(cdnow_summary), cdnow_summary, **kw)
+
+
 def test_contract_and_bad_arguments(cdnow_summary):
     model = cb.BetaGeo(draws=10)
     assert model.get_params()["draws"] == 10
