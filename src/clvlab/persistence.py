@@ -313,6 +313,13 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     from clvlab import __version__  # late: clvlab/__init__ imports this module
 
     source = Path(path)
+    if source.is_file():
+        with source.open("rb") as fh:
+            magic = fh.read(8)
+        if magic == b"\x89HDF\r\n\x1a\n":  # netCDF-4 / HDF5: a Bayesian model's posterior
+            from clvlab.bayes.persistence import load_netcdf
+
+            return load_netcdf(source)  # type: ignore[return-value]  # a clvlab.bayes model
     doc = _read_document(source)
     where = str(source)
 

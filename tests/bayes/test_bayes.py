@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import clvlab
@@ -129,3 +130,23 @@ def test_contract_and_bad_arguments(cdnow_summary):
     fitted = cb.BetaGeo(method="map").fit(cdnow_summary)
     with pytest.raises(clvlab.DataError, match="fitted in 'W'"):
         fitted.predict_p_alive(days)
+
+
+def test_save_and_load_netcdf(tmp_path, cdnow_summary, bg_nuts):
+    path = bg_nuts.save(tmp_path / "bgnbd_posterior.nc")
+    again = clvlab.load(path)
+    assert type(again) is type(bg_nuts)
+    np.testing.assert_array_equal(again.param_draws(), bg_nuts.param_draws())
+    pd.testing.assert_series_equal(
+        again.predict_purchases(cdnow_summary, 39.0), bg_nuts.predict_purchases(cdnow_summary, 39.0)
+    )
+    assert again.time_unit_ == "W"
+    assert again.get_params() == bg_nuts.get_params()
+    # An edited posterior is refused.
+    import arviz as az
+
+    idata = az.from_netcdf(str(path), engine="h5netcdf")
+    idata.posterior["r"] = idata.posterior["r"] * 1.01
+    idata.to_netcdf(str(tmp_path / "edited.nc"), engine="h5netcdf")
+    with pytest.raises(clvlab.ModelFileError, match="checksum mismatch"):
+        clvlab.load(tmp_path / "edited.nc")

@@ -209,6 +209,15 @@ class BayesModel:
                 stacklevel=3,
             )
 
+    def save(self, path: Any) -> Any:
+        """Save the posterior and a manifest as netCDF (:mod:`clvlab.bayes.persistence`); returns the path.
+
+        Reload with :func:`clvlab.load`. The file holds arrays and JSON only, never code.
+        """
+        from clvlab.bayes.persistence import save_netcdf
+
+        return save_netcdf(self, path)
+
     # -- fitted state --------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "idata_"):
