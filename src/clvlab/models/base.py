@@ -359,9 +359,6 @@ class TransactionModel(BaseModel):
         index, cols = self._validate(data)
         return index, tuple(cols[c] for c in self.data_columns)
 
-    def _series(self, values: FloatArray, index: pd.Index, name: str) -> pd.Series:
-        return pd.Series(np.asarray(values, dtype=np.float64), index=index, name=name)
-
     def predict_purchases(
         self, data: Any, t: float, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
     ) -> pd.Series | pd.DataFrame:
