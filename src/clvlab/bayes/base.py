@@ -259,8 +259,18 @@ class BayesModel:
     ) -> pd.Series | pd.DataFrame | xr.DataArray:
         """Posterior mean (with credible bounds, or all draws) of ``fn(*params, *scalars, *columns)``."""
         draws = self.param_draws()
-        params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
         n = len(index)
+        if interval is None and not return_draws:
+            # The posterior mean needs no draw-by-customer matrix: blocks of draws are evaluated on all
+            # customers at once, so the formulas' grouping of repeated (x, T) sees the whole customer base.
+            total = np.zeros(n)
+            block = max(1, (1 << 21) // max(n, 1))
+            for start in range(0, len(draws), block):
+                part = draws[start : start + block]
+                vals = fn(*(part[:, [j]] for j in range(part.shape[1])), *scalars, *columns)
+                total += np.broadcast_to(np.asarray(vals, dtype=np.float64), (len(part), n)).sum(axis=0)
+            return pd.Series(total / len(draws), index=index, name=name)
+        params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
         chains, per_chain = self._draws.shape[:2]
         mean = np.empty(n)
         lower = np.empty(n)
