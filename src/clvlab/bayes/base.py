@@ -22,7 +22,7 @@ import xarray as xr
 from clvlab.bayes._op import LoglikOp
 from clvlab.errors import ClvlabWarning, NotFittedError
 from clvlab.models._fitting import deduplicate
-from clvlab.models.base import BaseModel, _chunks, _count, _interval_quantiles, _non_negative
+from clvlab.models.base import BaseModel, Hyperparameters, _chunks, _count, _interval_quantiles, _non_negative
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -35,7 +35,7 @@ class SamplingWarning(ClvlabWarning):
     """The sampler reported divergences or R-hat above 1.01: the posterior may be unreliable."""
 
 
-class BayesModel:
+class BayesModel(Hyperparameters):
     """Shared Bayesian estimator.
 
     Parameters
@@ -88,17 +88,6 @@ class BayesModel:
         """Return the constructor's hyperparameters."""
         keys = ("method", "draws", "tune", "chains", "random_seed", "target_accept", "priors", "progressbar")
         return {k: getattr(self, k) for k in keys}
-
-    def set_params(self, **params: Any) -> Self:
-        """Set hyperparameters; unknown names raise :class:`ValueError`."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"{type(self).__name__} has no hyperparameter {key!r}; valid: {sorted(valid)}"
-                )
-            setattr(self, key, value)
-        return self
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params()[k]}

@@ -37,7 +37,26 @@ __all__ = ["BaseModel", "TransactionModel"]
 _WARM_START_ROWS = 25_000
 
 
-class BaseModel:
+class Hyperparameters:
+    """scikit-learn's hyperparameter access, from the names and values :meth:`get_params` returns."""
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor's hyperparameters."""
+        raise NotImplementedError
+
+    def set_params(self, **params: Any) -> Self:
+        """Set hyperparameters; unknown names raise :class:`ValueError`."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(
+                    f"{type(self).__name__} has no hyperparameter {key!r}; valid: {sorted(valid)}"
+                )
+            setattr(self, key, value)
+        return self
+
+
+class BaseModel(Hyperparameters):
     """Shared maximum-likelihood estimator.
 
     Parameters
@@ -66,17 +85,6 @@ class BaseModel:
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Return the constructor's hyperparameters."""
         return {"penalizer": self.penalizer}
-
-    def set_params(self, **params: Any) -> Self:
-        """Set hyperparameters; unknown names raise :class:`ValueError`."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"{type(self).__name__} has no hyperparameter {key!r}; valid: {sorted(valid)}"
-                )
-            setattr(self, key, value)
-        return self
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
