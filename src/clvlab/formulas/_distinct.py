@@ -19,13 +19,21 @@ IntArray = npt.NDArray[np.intp]
 MIN_ROWS = 20_000
 
 
-def _codes(values: FloatArray) -> tuple[IntArray, int]:
-    """Codes 0..k-1 of ``values`` in sorted order: offsets for small whole numbers, ranks otherwise."""
+def rank_codes(values: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Codes 0..k-1 of ``values`` by rank among their sorted distinct values, and those values.
+
+    Whole numbers in a compact range (daily data) are coded from their offsets without sorting; other
+    values by a sort of the distinct values and a binary search.
+    """
     lo, hi = float(values.min()), float(values.max())
-    if hi - lo < (1 << 20) and lo == np.floor(lo) and np.array_equal(values, np.floor(values)):
-        return (values - lo).astype(np.intp), int(hi - lo) + 1
+    if hi - lo < (1 << 22) and lo == np.floor(lo) and np.array_equal(values, np.floor(values)):
+        offset = (values - lo).astype(np.int64)
+        present = np.zeros(int(hi - lo) + 1, dtype=bool)
+        present[offset] = True
+        rank = np.cumsum(present) - 1
+        return rank[offset], np.flatnonzero(present).astype(np.float64) + lo
     uniq = np.unique(values)
-    return np.searchsorted(uniq, values).astype(np.intp), len(uniq)
+    return np.searchsorted(uniq, values).astype(np.int64), uniq
 
 
 def distinct_rows(*columns: FloatArray, repeats: int = 1) -> tuple[IntArray, IntArray] | None:
@@ -47,7 +55,8 @@ def distinct_rows(*columns: FloatArray, repeats: int = 1) -> tuple[IntArray, Int
     key = np.zeros(n, dtype=np.int64)
     space = 1
     for c in columns:
-        code, k = _codes(np.asarray(c, dtype=np.float64))
+        code, distinct = rank_codes(np.asarray(c, dtype=np.float64))
+        k = len(distinct)
         if space * k > (1 << 62):
             return None
         key = key * k + code

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import optimize
 
 from clvlab.errors import ConvergenceError
+from clvlab.formulas._distinct import rank_codes
 
 FloatArray = npt.NDArray[np.float64]
 LoglikAndGrad = Callable[..., tuple[FloatArray, Sequence[FloatArray]]]
@@ -42,7 +43,7 @@ def deduplicate(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplica
     if not keep.all():
         columns = [c[keep] for c in columns]
         weights = weights[keep]
-    coded = [_codes(c) for c in columns]
+    coded = [rank_codes(c) for c in columns]
     uniques = [u for _, u in coded]
     bits = [max(int(len(u) - 1).bit_length(), 1) for u in uniques]
     n = len(weights)
@@ -93,22 +94,6 @@ def subsample(data: Deduplicated, size: int) -> Deduplicated:
     keep = picked | heavy
     weights = np.where(heavy, data.weights, data.weights * stride)[keep]
     return Deduplicated(columns=tuple(c[keep] for c in data.columns), weights=weights)
-
-
-def _codes(values: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
-    """Rank codes of ``values`` among its sorted unique values, and those values.
-
-    Whole numbers in a compact range (daily data) are coded by their offset, without sorting.
-    """
-    lo, hi = float(values.min()), float(values.max())
-    if hi - lo < (1 << 22) and lo == np.floor(lo) and np.array_equal(values, np.floor(values)):
-        offset = (values - lo).astype(np.int64)
-        present = np.zeros(int(hi - lo) + 1, dtype=bool)
-        present[offset] = True
-        rank = np.cumsum(present) - 1
-        return rank[offset], np.flatnonzero(present).astype(np.float64) + lo
-    uniq = np.unique(values)
-    return np.searchsorted(uniq, values).astype(np.int64), uniq
 
 
 def _deduplicate_pandas(columns: Sequence[FloatArray], weights: FloatArray) -> Deduplicated:
