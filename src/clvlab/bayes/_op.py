@@ -1,9 +1,14 @@
-"""PyTensor Ops around clvlab's own weighted log-likelihood and its exact gradient.
+"""A PyTensor Op around clvlab's own weighted log-likelihood and its exact gradient.
 
 The Bayesian models use the very same likelihood functions as the maximum-likelihood estimators (the
 grouped fast paths of :mod:`clvlab.formulas`, or the per-customer ``loglik_and_grad`` weighted by the
 de-duplicated rows), so the two can never disagree: PyMC sees one scalar log-likelihood of the parameter
 vector and its gradient.
+
+One :class:`LoglikOp` node returns both the total and the gradient from a single call of the shared
+function; the Op's symbolic gradient is its own second output. NUTS asks for the value and the gradient
+at every leapfrog step, so PyTensor's compiled ``logp_dlogp`` evaluates the likelihood once per step
+rather than twice.
 """
 
 from __future__ import annotations
@@ -18,41 +23,49 @@ from pytensor.graph.op import Op
 
 TotalAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
-
-class _LoglikGrad(Op):
-    """Gradient of the total log-likelihood with respect to the parameter vector."""
-
-    itypes = [pt.dvector]  # noqa: RUF012  (pytensor reads these as plain class attributes)
-    otypes = [pt.dvector]  # noqa: RUF012
-
-    def __init__(self, total_and_grad: TotalAndGrad) -> None:
-        self._fn = total_and_grad
-
-    def perform(self, node: Apply, inputs: Sequence[Any], outputs: Any) -> None:
-        (theta,) = inputs
-        with np.errstate(all="ignore"):
-            _, grad = self._fn(np.asarray(theta, dtype=np.float64))
-        outputs[0][0] = np.where(np.isfinite(grad), grad, 0.0).astype(np.float64)
+__all__ = ["LoglikOp", "loglik"]
 
 
 class LoglikOp(Op):
-    """Total (weighted) log-likelihood of a parameter vector, with its exact gradient."""
-
-    itypes = [pt.dvector]  # noqa: RUF012  (pytensor reads these as plain class attributes)
-    otypes = [pt.dscalar]  # noqa: RUF012
+    """Total (weighted) log-likelihood of a parameter vector and its gradient, as two outputs."""
 
     def __init__(self, total_and_grad: TotalAndGrad) -> None:
         self._fn = total_and_grad
-        self._grad = _LoglikGrad(total_and_grad)
+
+    def make_node(self, theta: Any) -> Apply:
+        theta = pt.as_tensor_variable(theta)
+        if theta.type.ndim != 1:
+            raise TypeError("LoglikOp takes a parameter vector")
+        return Apply(self, [theta], [pt.dscalar(), pt.dvector()])
 
     def perform(self, node: Apply, inputs: Sequence[Any], outputs: Any) -> None:
         (theta,) = inputs
         with np.errstate(all="ignore"):
-            total, _ = self._fn(np.asarray(theta, dtype=np.float64))
+            total, grad = self._fn(np.asarray(theta, dtype=np.float64))
         # A non-finite likelihood is an impossible point for the sampler, not an error.
-        outputs[0][0] = np.asarray(total if np.isfinite(total) else -np.inf, dtype=np.float64)
+        finite = bool(np.isfinite(total))
+        outputs[0][0] = np.asarray(total if finite else -np.inf, dtype=np.float64)
+        grad = np.asarray(grad, dtype=np.float64)
+        outputs[1][0] = np.where(np.isfinite(grad), grad, 0.0) if finite else np.zeros_like(grad)
 
     def grad(self, inputs: Sequence[Any], output_grads: Sequence[Any]) -> list[Any]:
+        from pytensor.gradient import DisconnectedType
+
         (theta,) = inputs
-        (g,) = output_grads
-        return [g * self._grad(theta)]
+        g_total, g_grad = output_grads
+        if not isinstance(g_grad.type, DisconnectedType):
+            raise NotImplementedError("second derivatives of the log-likelihood are not available")
+        _, grad = self(theta)
+        return [g_total * grad]
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def loglik(total_and_grad: TotalAndGrad, theta: Any) -> Any:
+    """The total log-likelihood of ``theta`` as a PyTensor scalar (its gradient is exact)."""
+    total, _ = LoglikOp(total_and_grad)(theta)
+    return total

@@ -2,7 +2,7 @@
 
 A Bayesian model wraps its maximum-likelihood twin (:attr:`BayesModel.mle_class`): the same data
 validation, the same de-duplicated weighted rows and the very same likelihood function (through
-:class:`clvlab.bayes._op.LoglikOp`); PyMC adds the priors and samples. Predictions evaluate the shared
+:func:`clvlab.bayes._op.loglik`); PyMC adds the priors and samples. Predictions evaluate the shared
 formula functions over the posterior draws, chunked over customers so memory stays bounded.
 """
 
@@ -19,8 +19,9 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from clvlab.bayes._op import LoglikOp
+from clvlab.bayes._op import loglik
 from clvlab.errors import ClvlabWarning, NotFittedError
+from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import deduplicate
 from clvlab.models.base import BaseModel, Hyperparameters, _chunks, _count, _interval_quantiles, _non_negative
 
@@ -130,13 +131,13 @@ class BayesModel(Hyperparameters):
         mle = self.mle_class()
         columns, w = mle._fit_arrays(data, weights)
         dedup = deduplicate(columns, w)
-        loglik = LoglikOp(mle._total_and_grad(dedup.columns, dedup.weights))
+        total_and_grad = mle._total_and_grad(dedup.columns, dedup.weights)
         # Chains start at the maximum-likelihood estimate (same likelihood, a fraction of a second), so
         # tuning does not begin in the far tails of the wide priors.
         start = {str(k): float(v) for k, v in self.mle_class().fit(data, weights=weights).params_.items()}
         with pm.Model() as model:
             theta = pt.stack(self._build_priors(dedup.columns, dedup.weights))
-            pm.Potential("loglik", loglik(theta))
+            pm.Potential("loglik", loglik(total_and_grad, theta))
             idata = self._sample(model, start)
         observed = xr.Dataset(
             {c: ("pattern", col) for c, col in zip(mle.data_columns, dedup.columns, strict=True)}
@@ -246,45 +247,72 @@ class BayesModel(Hyperparameters):
         interval: float | None,
         return_draws: bool,
     ) -> pd.Series | pd.DataFrame | xr.DataArray:
-        """Posterior mean (with credible bounds, or all draws) of ``fn(*params, *scalars, *columns)``."""
+        """Posterior mean (with credible bounds, or all draws) of ``fn(*params, *scalars, *columns)``.
+
+        The formulas are evaluated once per distinct data row (customers sharing frequency, recency and
+        age share every prediction) and gathered back to the customers.
+        """
         draws = self.param_draws()
-        n = len(index)
+        groups = distinct_rows(*columns, repeats=len(draws))
+        if groups is not None:
+            rep, inverse = groups
+            columns = tuple(c[rep] for c in columns)
+        n = len(columns[0]) if columns else len(index)
+        values = self._posterior_values(fn, draws, scalars, columns, n, interval, return_draws)
+        if groups is not None:
+            values = tuple(v[..., inverse] for v in values)
+        if return_draws:
+            chains, per_chain = self._draws.shape[:2]
+            return xr.DataArray(
+                values[0].reshape(chains, per_chain, len(index)),
+                dims=("chain", "draw", "customer_id"),
+                coords={"customer_id": index.to_numpy()},
+                name=name,
+            )
+        series = pd.Series(values[0], index=index, name=name)
+        if interval is None:
+            return series
+        return pd.DataFrame(
+            {name: series, f"{name}_lower": values[1], f"{name}_upper": values[2]}, index=index
+        )
+
+    @staticmethod
+    def _posterior_values(
+        fn: Any,
+        draws: FloatArray,
+        scalars: tuple[Any, ...],
+        columns: tuple[FloatArray, ...],
+        n: int,
+        interval: float | None,
+        return_draws: bool,
+    ) -> tuple[FloatArray, ...]:
+        """(all draws,) with ``return_draws``; else (mean,) or (mean, lower, upper) per data row."""
         if interval is None and not return_draws:
-            # The posterior mean needs no draw-by-customer matrix: blocks of draws are evaluated on all
-            # customers at once, so the formulas' grouping of repeated (x, T) sees the whole customer base.
+            # The posterior mean needs no draw-by-row matrix: blocks of draws are evaluated on all rows
+            # at once, so the formulas' own grouping of repeated (x, T) sees the whole customer base.
             total = np.zeros(n)
             block = max(1, (1 << 21) // max(n, 1))
             for start in range(0, len(draws), block):
                 part = draws[start : start + block]
                 vals = fn(*(part[:, [j]] for j in range(part.shape[1])), *scalars, *columns)
                 total += np.broadcast_to(np.asarray(vals, dtype=np.float64), (len(part), n)).sum(axis=0)
-            return pd.Series(total / len(draws), index=index, name=name)
+            return (total / len(draws),)
         params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
-        chains, per_chain = self._draws.shape[:2]
-        mean = np.empty(n)
-        lower = np.empty(n)
-        upper = np.empty(n)
         full = np.empty((len(draws), n)) if return_draws else None
+        mean, lower, upper = np.empty(n), np.empty(n), np.empty(n)
         q = _interval_quantiles(interval) if interval is not None else None
         for sl in _chunks(n, len(draws)):
             vals = np.asarray(fn(*params, *scalars, *(c[sl] for c in columns)), dtype=np.float64)
             vals = np.broadcast_to(vals, (len(draws), sl.stop - sl.start))
+            if full is not None:
+                full[:, sl] = vals
+                continue
             mean[sl] = vals.mean(axis=0)
             if q is not None:
                 lower[sl], upper[sl] = np.quantile(vals, q, axis=0)
-            if full is not None:
-                full[:, sl] = vals
         if full is not None:
-            return xr.DataArray(
-                full.reshape(chains, per_chain, n),
-                dims=("chain", "draw", "customer_id"),
-                coords={"customer_id": index.to_numpy()},
-                name=name,
-            )
-        series = pd.Series(mean, index=index, name=name)
-        if q is None:
-            return series
-        return pd.DataFrame({name: series, f"{name}_lower": lower, f"{name}_upper": upper}, index=index)
+            return (full,)
+        return (mean, lower, upper)
 
 
 class BayesTransactionModel(BayesModel):
