@@ -32,8 +32,8 @@ class LoglikOp(Op):
     def __init__(self, total_and_grad: TotalAndGrad) -> None:
         self._fn = total_and_grad
 
-    def make_node(self, theta: Any) -> Apply:
-        theta = pt.as_tensor_variable(theta)
+    def make_node(self, *inputs: Any) -> Apply:
+        (theta,) = (pt.as_tensor_variable(v) for v in inputs)
         if theta.type.ndim != 1:
             raise TypeError("LoglikOp takes a parameter vector")
         return Apply(self, [theta], [pt.dscalar(), pt.dvector()])
@@ -55,8 +55,8 @@ class LoglikOp(Op):
         g_total, g_grad = output_grads
         if not isinstance(g_grad.type, DisconnectedType):
             raise NotImplementedError("second derivatives of the log-likelihood are not available")
-        _, grad = self(theta)
-        return [g_total * grad]
+        outputs = self.make_node(theta).outputs
+        return [g_total * outputs[1]]
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -67,5 +67,4 @@ class LoglikOp(Op):
 
 def loglik(total_and_grad: TotalAndGrad, theta: Any) -> Any:
     """The total log-likelihood of ``theta`` as a PyTensor scalar (its gradient is exact)."""
-    total, _ = LoglikOp(total_and_grad)(theta)
-    return total
+    return LoglikOp(total_and_grad).make_node(theta).outputs[0]

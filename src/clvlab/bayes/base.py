@@ -23,7 +23,15 @@ from clvlab.bayes._op import loglik
 from clvlab.errors import ClvlabWarning, NotFittedError
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import deduplicate
-from clvlab.models.base import BaseModel, Hyperparameters, _chunks, _count, _interval_quantiles, _non_negative
+from clvlab.models.base import (
+    BaseModel,
+    Hyperparameters,
+    _chunks,
+    _count,
+    _interval_quantiles,
+    _non_negative,
+    mean_over_draws,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -288,15 +296,7 @@ class BayesModel(Hyperparameters):
     ) -> tuple[FloatArray, ...]:
         """(all draws,) with ``return_draws``; else (mean,) or (mean, lower, upper) per data row."""
         if interval is None and not return_draws:
-            # The posterior mean needs no draw-by-row matrix: blocks of draws are evaluated on all rows
-            # at once, so the formulas' own grouping of repeated (x, T) sees the whole customer base.
-            total = np.zeros(n)
-            block = max(1, (1 << 21) // max(n, 1))
-            for start in range(0, len(draws), block):
-                part = draws[start : start + block]
-                vals = fn(*(part[:, [j]] for j in range(part.shape[1])), *scalars, *columns)
-                total += np.broadcast_to(np.asarray(vals, dtype=np.float64), (len(part), n)).sum(axis=0)
-            return (total / len(draws),)
+            return (mean_over_draws(fn, draws, columns, scalars),)
         params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
         full = np.empty((len(draws), n)) if return_draws else None
         mean, lower, upper = np.empty(n), np.empty(n), np.empty(n)

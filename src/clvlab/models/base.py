@@ -20,6 +20,7 @@ from scipy import stats
 
 from clvlab.data.validation import validate_summary
 from clvlab.errors import DataError, NotFittedError, UnidentifiedWarning
+from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import (
     Deduplicated,
     TotalAndGrad,
@@ -472,6 +473,30 @@ class TransactionModel(BaseModel):
         if getattr(self, "time_unit_", None) is not None:
             df.attrs["time_unit"] = self.time_unit_
         return df
+
+
+def mean_over_draws(
+    fn: Any, draws: FloatArray, columns: tuple[FloatArray, ...], scalars: tuple[Any, ...] = ()
+) -> FloatArray:
+    """Mean over parameter draws of ``fn(*params, *scalars, *columns)`` per data row.
+
+    ``draws`` has shape (n_draws, n_params); ``fn`` broadcasts parameters of shape (block, 1) against
+    1-D data columns. Each distinct data row is evaluated once, and blocks of draws are evaluated on all
+    rows at once (about 2^21 values per block), so memory stays bounded and the formulas' own grouping
+    (e.g. BG/NBD's by (x, T)) sees the whole customer base.
+    """
+    rows = distinct_rows(*columns, repeats=len(draws))
+    if rows is not None:
+        columns = tuple(c[rows[0]] for c in columns)
+    n = len(columns[0])
+    total = np.zeros(n)
+    block = max(1, (1 << 21) // max(n, 1))
+    for start in range(0, len(draws), block):
+        part = draws[start : start + block]
+        vals = fn(*(part[:, [j]] for j in range(part.shape[1])), *scalars, *columns)
+        total += np.broadcast_to(np.asarray(vals, dtype=np.float64), (len(part), n)).sum(axis=0)
+    mean = total / len(draws)
+    return mean[rows[1]] if rows is not None else mean
 
 
 def _interval_quantiles(interval: float) -> tuple[float, float]:
