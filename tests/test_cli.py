@@ -23,20 +23,120 @@ def retail_csv(tmp_path_factory):
 
 
 def test_main_job_on_bundled_data(tmp_path, capsys):
-    assert main(["run", "--out", str(tmp_path), "--models-dir", str(tmp_path / "models")]) == 0
+    args = [
+        "run",
+        "--out",
+        str(tmp_path),
+        "--models-dir",
+        str(tmp_path / "models"),
+        "--acquisition-cost",
+        "25",
+    ]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "BetaGeo" in out
     assert "GammaGamma" in out
     assert "platinum" in out
+    assert "high value at risk" in out
+    assert "CLV:CAC" in out
     table = pd.read_csv(tmp_path / "targeting.csv", index_col="customer_id")
     assert len(table) == 2357
     assert table["clv_rank"].min() == 1
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "targeting.parquet"), table, check_exact=False)
+    assert (table["acquisition_cost"] == 25.0).all()
+    np.testing.assert_allclose(table["clv_to_cac"], table["clv"] / 25.0, rtol=1e-12)
+    np.testing.assert_array_equal(np.isfinite(table["payback_horizon"]), table["clv"] >= 25.0)
+    assert set(table["action_segment"]) <= {name for name, _, _ in clvlab.ACTION_SEGMENTS}
+    # The segment summaries are written next to the table and match the API on it.
+    actions = pd.read_csv(tmp_path / "action_segments.csv", index_col="action_segment")
+    pd.testing.assert_frame_equal(
+        actions, clvlab.segment_summary(table, by="action_segment"), check_exact=False
+    )
+    tiers = pd.read_csv(tmp_path / "segments.csv", index_col="segment")
+    assert tiers["customers"].sum() == 2357
+    # The bundled data get the published holdout check (FHL 2005: 1,882 repeat purchases in weeks 40-78,
+    # BG/NBD predicts 1653.4 at the MLE) and the diagnostic plots, those of the holdout in holdout/.
+    assert "holdout check" in out
+    assert "1882.000" in out
+    assert "1653.4" in out
+    for name in ("period_transactions", "p_alive_matrix", "spend_distribution", "clv_distribution"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000, name
+    for name in ("tracking_cumulative", "calibration_vs_holdout", "clv_gains", "value_deciles"):
+        assert (tmp_path / "holdout" / f"{name}.png").stat().st_size > 10_000, name
     bg = clvlab.load(tmp_path / "models" / "bgnbd.json")
     gg = clvlab.load(tmp_path / "models" / "gamma_gamma.json")
     assert isinstance(bg, clvlab.BetaGeo)
     assert isinstance(gg, clvlab.GammaGamma)
     assert bg.time_unit_ == "W"
+
+    # Scoring with costs per acquisition channel from a file, with the saved models.
+    ids = table.index.to_numpy()
+    costs = tmp_path / "channels.csv"
+    pd.DataFrame({"customer_id": ids, "channel": np.where(ids % 3 == 0, "search", "referral")}).to_csv(
+        costs, index=False
+    )
+    model_args = ["--model", str(tmp_path / "models" / "bgnbd.json")]
+    model_args += ["--spend-model", str(tmp_path / "models" / "gamma_gamma.json")]
+    scored = tmp_path / "scores.parquet"
+    channel_args = [
+        "--acquisition-cost",
+        str(costs),
+        "--channel-cost",
+        "search=40",
+        "--channel-cost",
+        "referral=10",
+    ]
+    assert (
+        main(["predict", *model_args, *channel_args, "--high-value-share", "0.1", "--output", str(scored)])
+        == 0
+    )
+    assert "top 10% by CLV" in capsys.readouterr().out
+    scores = pd.read_parquet(scored)
+    np.testing.assert_array_equal(scores["acquisition_cost"], np.where(ids % 3 == 0, 40.0, 10.0))
+    assert scores["channel"].tolist() == np.where(ids % 3 == 0, "search", "referral").tolist()
+    assert (scores["action_segment"].isin(["top value active", "high value at risk"])).sum() == round(
+        0.1 * 2357
+    )
+    # A cost per customer from the same kind of file.
+    pd.DataFrame({"customer_id": ids, "acquisition_cost": ids % 7}).to_csv(costs, index=False)
+    assert main(["predict", *model_args, "--acquisition-cost", str(costs), "--output", str(scored)]) == 0
+    np.testing.assert_array_equal(pd.read_parquet(scored)["acquisition_cost"], ids % 7)
+    # Bad cost options end with one line.
+    capsys.readouterr()
+    bad = [
+        (
+            ["--acquisition-cost", "25", "--channel-cost", "search=40"],
+            "--channel-cost needs --acquisition-cost FILE",
+        ),
+        (["--acquisition-cost", str(costs), "--channel-cost", "search"], "expected CHANNEL=COST"),
+        (["--acquisition-cost", str(costs), "--channel-cost", "a=1"], "needs a 'channel' column"),
+        (["--acquisition-cost", str(tmp_path / "none.csv")], "acquisition cost file not found"),
+        (["--acquisition-cost", "-5"], "finite and non-negative"),
+    ]
+    for extra, message in bad:
+        assert main(["predict", *model_args, *extra, "--output", str(scored)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err
+        assert "\n" not in err
+
+
+# Eight months of the online-retail year show almost no dropout: BG/NBD's b is not identified there (the
+# warning's own test is test_unidentified_dropout_is_reported_and_predictions_stay_finite).
+@pytest.mark.filterwarnings("ignore::clvlab.errors.UnidentifiedWarning")
+def test_main_job_options_for_plots_and_holdout(tmp_path, retail_csv, capsys):
+    base = ["run", "--out", str(tmp_path / "a"), "--models-dir", str(tmp_path / "m")]
+    assert main([*base, "--no-plots", "--calibration-end", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "holdout check" not in out
+    assert not list((tmp_path / "a").glob("**/*.png"))
+    # A log of one's own gets the holdout check only when asked for.
+    own = ["--transactions", str(retail_csv), "--customer-id", "CustomerID", "--datetime", "InvoiceDate"]
+    own += ["--time-unit", "D", "--horizon", "365", "--discount-period", "365"]
+    out_b = ["run", "--out", str(tmp_path / "b"), "--models-dir", str(tmp_path / "m"), "--no-plots"]
+    assert main([*out_b, *own, "--calibration-end", "2011-08-31"]) == 0
+    out = capsys.readouterr().out
+    assert "holdout check: models fitted up to 2011-08-31" in out
+    assert "predicted_purchases" in out
 
 
 def test_fit_then_predict_on_online_retail(tmp_path, retail_csv, capsys):

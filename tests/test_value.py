@@ -185,6 +185,7 @@ def test_targeting_table(cdnow_summary, bgnbd, gg, tmp_path):
         "clv_rank",
         "clv_percentile",
         "segment",
+        "action_segment",
     ]
     assert table.index.equals(cdnow_summary.index)
     np.testing.assert_allclose(
@@ -257,3 +258,266 @@ def test_bgbb_value_is_periodic(gg):
     )
     with pytest.raises(DataError, match="discrete-time"):
         clvlab.customer_lifetime_value(bgbb, spend, data, horizon=5)
+
+
+# --- Acquisition cost (CLV:CAC, payback) and action segments ------------------------------------------
+
+
+def test_payback_time_on_known_value_curves():
+    from clvlab.formulas.discounting import continuous_payback_time, periodic_payback_time
+
+    # Purchases at a constant rate lam: E(t) = lam t, so D(t) = lam (1 - exp(-delta t)) / delta and the
+    # target c is reached at t* = -ln(1 - c delta / lam) / delta, never when c >= lam / delta.
+    lam = np.array([0.5, 1.0, 2.0, 0.1, 3.0])
+    delta = 0.01
+    c = np.array([10.0, 10.0, 0.0, 50.0, 299.0])
+
+    def linear(t):
+        return lam * t
+
+    exact = np.array(
+        [
+            -np.log1p(-ci * delta / li) / delta if ci * delta < li else np.inf
+            for ci, li in zip(c, lam, strict=True)
+        ]
+    )
+    # lam / delta = 50, 100, 200, 10, 300: customer 4 never pays back (c = 50 > 10).
+    assert np.isinf(exact[3])
+    got = continuous_payback_time(linear, c, np.inf, delta, scale=3.0)
+    np.testing.assert_allclose(got, exact, rtol=1e-10)
+    assert got[2] == 0.0
+    # Finite horizon: t* = 22.31 and 10.54 fall inside 30, t* of customer 5 (about 570) does not.
+    got = continuous_payback_time(linear, c, 30.0, delta, scale=3.0)
+    np.testing.assert_allclose(got[:3], exact[:3], rtol=1e-10)
+    assert np.isinf(got[3:]).all()
+    # Undiscounted: E(t) = c at t = c / lam.
+    np.testing.assert_allclose(
+        continuous_payback_time(linear, c, 1e3, 0.0, scale=3.0)[:3], (c / lam)[:3], rtol=1e-12
+    )
+    # A saturating curve E(t) = 3 (1 - exp(-lam t)) (a customer who fades away): against quadrature.
+    from clvlab.formulas.discounting import continuous_discounted_purchases
+
+    def fading(t):
+        return 3 * (1 - np.exp(-lam * t))
+
+    target = np.array([1.0, 2.0, 0.5, 1.5, 2.9])
+    got = continuous_payback_time(fading, target, 100.0, 0.02, scale=1.0)
+    for i, t in enumerate(got):
+        assert np.isfinite(t)
+        d = continuous_discounted_purchases(lambda s, i=i: fading(s)[i], t, 0.02, 1.0)
+        assert d == pytest.approx(target[i], rel=1e-9)
+    # Periodic: lam P purchases per period of P = 4, discounted by 1.1^k at the end of period k.
+    # Customer 1 (2 per period): 2/1.1 + 2/1.21 = 3.47 < 4 <= 3.47 + 2/1.331 = 4.97 -> paid back at k = 3.
+    got = periodic_payback_time(linear, np.array([4.0, 4.0, 0.0, 4.0, 1.0]), 10, 4.0, 0.1)
+    assert got.tolist() == [12.0, 8.0, 0.0, np.inf, 4.0]
+
+
+@pytest.fixture(scope="module")
+def cac_table(cdnow_summary, bgnbd, gg):
+    costs = pd.Series(np.linspace(0.0, 60.0, len(cdnow_summary)), index=cdnow_summary.index)
+    kw = {"horizon": 52.0, "discount_rate": 0.1, "discount_period": 52}
+    return clvlab.predict_customer_value(bgnbd, gg, cdnow_summary, acquisition_cost=costs, **kw), costs, kw
+
+
+def test_clv_to_cac_and_payback_on_cdnow(cdnow_summary, bgnbd, gg, cac_table):
+    table, costs, kw = cac_table
+    assert list(table.columns[-3:]) == ["acquisition_cost", "clv_to_cac", "payback_horizon"]
+    np.testing.assert_array_equal(table["acquisition_cost"], costs)
+    free = table["acquisition_cost"] == 0
+    assert free.sum() == 1
+    assert table.loc[free, "clv_to_cac"].iloc[0] == np.inf
+    assert table.loc[free, "payback_horizon"].iloc[0] == 0.0
+    np.testing.assert_allclose(table.loc[~free, "clv_to_cac"], table["clv"][~free] / costs[~free], rtol=1e-15)
+    payback = table["payback_horizon"]
+    assert not payback.isna().any()
+    # Paid back within the horizon exactly when CLV reaches the cost.
+    np.testing.assert_array_equal(np.isfinite(payback), table["clv"] >= costs)
+    assert ((payback >= 0) & (payback <= 52.0) | np.isinf(payback)).all()
+    # Brute force: the CLV with the payback horizon as horizon equals the cost, and a little earlier it is
+    # below the cost.
+    paid = table[np.isfinite(payback) & (payback > 0)]
+    pick = paid.iloc[np.linspace(0, len(paid) - 1, 12).astype(int)]
+    rows = cdnow_summary.loc[pick.index]
+    for cid, row in pick.iterrows():
+        one = rows.loc[[cid]]
+        at = clvlab.customer_lifetime_value(bgnbd, gg, one, **{**kw, "horizon": row["payback_horizon"]})
+        assert at.iloc[0] == pytest.approx(row["acquisition_cost"], rel=1e-7)
+        before = clvlab.customer_lifetime_value(
+            bgnbd, gg, one, **{**kw, "horizon": row["payback_horizon"] * 0.999}
+        )
+        assert before.iloc[0] < row["acquisition_cost"]
+
+
+def test_payback_residual_value_and_periodic(small, bgnbd, gg):
+    # Infinite horizon: a customer with a residual value above the cost pays back at a finite time.
+    table = clvlab.predict_customer_value(
+        bgnbd, gg, small, horizon=np.inf, discount_rate=0.15, discount_period=52, acquisition_cost=20.0
+    )
+    fin = np.isfinite(table["payback_horizon"])
+    np.testing.assert_array_equal(fin, table["clv"] >= 20.0)
+    assert fin.any()
+    assert (~fin).any()
+    for cid, row in table[fin].iterrows():
+        at = clvlab.customer_lifetime_value(
+            bgnbd,
+            gg,
+            small.loc[[cid]],
+            horizon=row["payback_horizon"],
+            discount_rate=0.15,
+            discount_period=52,
+        )
+        assert at.iloc[0] == pytest.approx(20.0, rel=1e-7)
+    # Periodic: value booked at the end of each 4-week period, so payback is a whole number of periods,
+    # the first k with CLV(4k) >= cost.
+    kw = {"discount_rate": 0.01, "discount_period": 4.0, "method": "periodic"}
+    table = clvlab.predict_customer_value(bgnbd, gg, small, horizon=52.0, acquisition_cost=5.0, **kw)
+    for cid, row in table.iterrows():
+        clv_k = [
+            clvlab.customer_lifetime_value(bgnbd, gg, small.loc[[cid]], horizon=4.0 * k, **kw).iloc[0]
+            for k in range(1, 14)
+        ]
+        paid = [k for k, v in zip(range(1, 14), clv_k, strict=True) if v >= 5.0]
+        assert row["payback_horizon"] == (4.0 * paid[0] if paid else np.inf)
+
+
+def test_acquisition_cost_forms_and_errors(cdnow_summary, small, bgnbd, gg):
+    kw = {"horizon": 52.0, "discount_rate": 0.1, "discount_period": 52}
+    number = clvlab.predict_customer_value(bgnbd, gg, small, acquisition_cost=15, **kw)
+    per_customer = clvlab.predict_customer_value(
+        bgnbd, gg, small, acquisition_cost=pd.Series(15.0, index=cdnow_summary.index), **kw
+    )
+    pd.testing.assert_frame_equal(number, per_customer)
+    # A column of the data, and a cost per channel.
+    channel = pd.Series(np.where(np.arange(len(small)) % 2 == 0, "search", "referral"), index=small.index)
+    by_channel = clvlab.predict_customer_value(
+        bgnbd, gg, small, acquisition_cost={"search": 40.0, "referral": 10.0}, channel=channel, **kw
+    )
+    assert by_channel["channel"].tolist() == channel.tolist()
+    np.testing.assert_array_equal(by_channel["acquisition_cost"], np.where(channel == "search", 40.0, 10.0))
+    with_column = small.assign(channel=channel, cac=by_channel["acquisition_cost"])
+    from_columns = clvlab.predict_customer_value(
+        bgnbd, gg, with_column, acquisition_cost={"search": 40.0, "referral": 10.0}, channel="channel", **kw
+    )
+    pd.testing.assert_frame_equal(from_columns, by_channel)
+    from_cost_column = clvlab.predict_customer_value(bgnbd, gg, with_column, acquisition_cost="cac", **kw)
+    pd.testing.assert_frame_equal(from_cost_column, by_channel.drop(columns="channel"))
+    summary = clvlab.segment_summary(by_channel, by="channel")
+    assert summary.index.tolist() == ["referral", "search"]
+    assert summary["customers"].tolist() == [4, 5]
+    assert summary.loc["search", "acquisition_cost_total"] == 200.0
+
+    with pytest.raises(DataError, match=r"no value for 1 customer\(s\), first customer id 6"):
+        clvlab.predict_customer_value(
+            bgnbd, gg, small, acquisition_cost=pd.Series(1.0, index=small.index.drop(6)), **kw
+        )
+    with pytest.raises(DataError, match=r"no cost for channel\(s\) \['referral'\]"):
+        clvlab.predict_customer_value(
+            bgnbd, gg, small, acquisition_cost={"search": 1.0}, channel=channel, **kw
+        )
+    with pytest.raises(DataError, match="needs channel="):
+        clvlab.predict_customer_value(bgnbd, gg, small, acquisition_cost={"search": 1.0}, **kw)
+    with pytest.raises(DataError, match="channel= is used only"):
+        clvlab.predict_customer_value(bgnbd, gg, small, acquisition_cost=3.0, channel=channel, **kw)
+    with pytest.raises(DataError, match="finite and non-negative"):
+        clvlab.predict_customer_value(bgnbd, gg, small, acquisition_cost=-1.0, **kw)
+    with pytest.raises(DataError, match="names no column"):
+        clvlab.predict_customer_value(bgnbd, gg, small, acquisition_cost="cost", **kw)
+    with pytest.raises(TypeError, match="acquisition_cost must be"):
+        clvlab.predict_customer_value(bgnbd, gg, small, acquisition_cost=[1.0, 2.0], **kw)
+    with pytest.raises(DataError, match="high_value_share"):
+        clvlab.predict_customer_value(bgnbd, gg, small, high_value_share=20, **kw)
+
+
+def test_action_segments_follow_their_definition_and_row_order(cdnow_summary, bgnbd, gg, cac_table):
+    table, costs, kw = cac_table
+    n = len(table)
+    # Definition: high value = the top 20% by CLV rank (round(0.2 n) customers), active = P(alive) >= 0.5.
+    high = table["clv_rank"] <= round(0.2 * n)
+    active = table["p_alive"] >= 0.5
+    expected = np.select(
+        [high & active, high & ~active, ~high & active],
+        ["top value active", "high value at risk", "low value active"],
+        "likely lost",
+    )
+    np.testing.assert_array_equal(table["action_segment"].to_numpy(), expected)
+    # High value = the platinum and gold tiers at the default share.
+    np.testing.assert_array_equal(high, table["segment"].isin(["platinum", "gold"]))
+    # Stable under row order (costs given by customer id follow their customers).
+    shuffled = cdnow_summary.sample(frac=1.0, random_state=7)
+    again = clvlab.predict_customer_value(
+        bgnbd, gg, shuffled, acquisition_cost=costs.sample(frac=1.0, random_state=8), **kw
+    )
+    pd.testing.assert_frame_equal(again.loc[table.index], table)
+    # Other thresholds.
+    strict = clvlab.predict_customer_value(
+        bgnbd, gg, cdnow_summary, high_value_share=0.05, active_threshold=0.9, **kw
+    )
+    top = strict["clv_rank"] <= round(0.05 * n)
+    assert (strict.loc[top & (strict["p_alive"] >= 0.9), "action_segment"] == "top value active").all()
+    assert (strict.loc[~top & (strict["p_alive"] < 0.9), "action_segment"] == "likely lost").all()
+    assert strict.attrs["active_threshold"] == 0.9
+
+    summary = clvlab.segment_summary(table, by="action_segment")
+    assert summary.index.tolist() == [name for name, _, _ in clvlab.ACTION_SEGMENTS]
+    counts = table["action_segment"].value_counts()
+    assert summary["customers"].to_dict() == {k: counts.get(k, 0) for k in summary.index}
+    assert summary["value_share"].sum() == pytest.approx(1.0)
+    assert summary["customer_share"].sum() == pytest.approx(1.0)
+    for name, row in summary.iterrows():
+        part = table[table["action_segment"] == name]
+        assert row["clv_total"] == pytest.approx(part["clv"].sum())
+        assert row["clv_to_cac"] == pytest.approx(part["clv"].sum() / part["acquisition_cost"].sum())
+        assert row["paid_back_share"] == pytest.approx(np.isfinite(part["payback_horizon"]).mean())
+    # The value-tier summary keeps its columns first and in order.
+    tiers = clvlab.segment_summary(table)
+    assert list(tiers.columns[:5]) == ["customers", "clv_total", "clv_mean", "p_alive_mean", "value_share"]
+    with pytest.raises(DataError, match="no column 'region'"):
+        clvlab.segment_summary(table, by="region")
+
+
+class _Posterior:
+    """A stand-in for a clvlab.bayes model: fixed parameter draws around a maximum-likelihood model."""
+
+    def __init__(self, mle, draws):
+        self.mle_class = type(mle)
+        self._mle = mle
+        self._draws = np.asarray(draws, dtype=np.float64)
+
+    def _mle_view(self):
+        return self._mle
+
+    def param_draws(self):
+        return self._draws
+
+    def predict_p_alive(self, data):
+        return self._mle.predict_p_alive(data)
+
+    def predict_purchases(self, data, t):
+        return self._mle.predict_purchases(data, t)
+
+
+def test_payback_over_posterior_draws(small, bgnbd, gg):
+    theta = np.asarray(bgnbd._theta)
+    spend = _Posterior(gg, np.tile(gg._theta, (3, 1)))
+    kw = {"horizon": 52.0, "discount_rate": 0.1, "discount_period": 52, "acquisition_cost": 8.0}
+    # Identical draws: the same as the point estimate.
+    same = clvlab.predict_customer_value(_Posterior(bgnbd, np.tile(theta, (3, 1))), spend, small, **kw)
+    point = clvlab.predict_customer_value(bgnbd, gg, small, **kw)
+    np.testing.assert_allclose(same["payback_horizon"], point["payback_horizon"], rtol=1e-12)
+    # Two different draws: the value curve is the posterior mean, so at the payback horizon the mean of
+    # the two draws' CLVs equals the cost.
+    draws = np.vstack([theta * [1.0, 0.8, 1.0, 1.0], theta * [1.0, 1.25, 1.0, 1.0], theta])
+    post = clvlab.predict_customer_value(_Posterior(bgnbd, draws), spend, small, **kw)
+    fin = post[np.isfinite(post["payback_horizon"])]
+    assert len(fin) > 0
+    models = [
+        clvlab.BetaGeo.from_params(dict(zip(bgnbd.param_names, d, strict=True)), time_unit="W") for d in draws
+    ]
+    for cid, row in fin.iterrows():
+        clvs = [
+            clvlab.customer_lifetime_value(
+                m, gg, small.loc[[cid]], horizon=row["payback_horizon"], discount_rate=0.1, discount_period=52
+            ).iloc[0]
+            for m in models
+        ]
+        assert np.mean(clvs) == pytest.approx(8.0, rel=1e-7)

@@ -1,10 +1,17 @@
 """clvlab: probabilistic, predictive customer lifetime value.
 
-Importing clvlab is light: matplotlib and pymc are imported only by the plotting and Bayesian modules.
+Importing clvlab is light: matplotlib and pymc are imported only by the plotting and Bayesian modules
+(``clvlab.plotting`` is imported on first access; matplotlib only when a plot is drawn).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from clvlab import datasets
 from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
+from clvlab.describe import compare_simple_clv, describe_customers
 from clvlab.errors import (
     ClvlabWarning,
     ConvergenceError,
@@ -13,13 +20,21 @@ from clvlab.errors import (
     NotFittedError,
     UnidentifiedWarning,
 )
+from clvlab.evaluation import compare_models, evaluate
 from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.persistence import load
-from clvlab.value import VALUE_TIERS, customer_lifetime_value, predict_customer_value, segment_summary
+from clvlab.value import (
+    ACTION_SEGMENTS,
+    VALUE_TIERS,
+    customer_lifetime_value,
+    predict_customer_value,
+    segment_summary,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACTION_SEGMENTS",
     "VALUE_TIERS",
     "BetaGeo",
     "BetaGeoBetaBinom",
@@ -34,11 +49,23 @@ __all__ = [
     "UnidentifiedWarning",
     "__version__",
     "calibration_holdout_split",
+    "compare_models",
+    "compare_simple_clv",
     "customer_lifetime_value",
     "datasets",
+    "describe_customers",
+    "evaluate",
     "load",
+    "plotting",
     "predict_customer_value",
     "rfm_summary",
     "segment_summary",
     "validate_summary",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # clvlab.plotting on first access (PEP 562), so that `import clvlab` stays light.
+    if name == "plotting":
+        return importlib.import_module("clvlab.plotting")
+    raise AttributeError(f"module 'clvlab' has no attribute {name!r}")

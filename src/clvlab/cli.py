@@ -8,12 +8,14 @@ one-line message and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from clvlab.errors import DataError, ModelFileError, NotFittedError
@@ -89,6 +91,99 @@ def _value_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _channel_costs(items: Sequence[str]) -> dict[str, float]:
+    costs: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            cost = float(value)
+        except ValueError:
+            cost = float("nan")
+        if not sep or not name or not (cost >= 0 and cost < float("inf")):
+            raise DataError(f"--channel-cost {item!r}: expected CHANNEL=COST with a non-negative cost")
+        costs[name] = cost
+    return costs
+
+
+def _segment_kwargs(args: argparse.Namespace, index: pd.Index) -> dict[str, Any]:
+    """Acquisition cost and action-segment arguments of predict_customer_value from the options."""
+    kw: dict[str, Any] = {
+        "high_value_share": float(args.high_value_share),
+        "active_threshold": float(args.active_threshold),
+    }
+    channel_costs = _channel_costs(args.channel_cost)
+    source = args.acquisition_cost
+    try:
+        number = float(source) if source is not None else None
+    except ValueError:
+        number = None
+    if source is None or number is not None:
+        if channel_costs:
+            raise DataError("--channel-cost needs --acquisition-cost FILE, a table with a 'channel' column")
+        if number is not None:
+            kw["acquisition_cost"] = number
+        return kw
+    path = Path(source)
+    costs = _read_table(path, "acquisition cost")
+    if args.customer_id not in costs.columns:
+        raise DataError(
+            f"{path}: no customer id column {args.customer_id!r} (set it with --customer-id); "
+            f"columns: {list(costs.columns)}"
+        )
+    costs = costs.set_index(args.customer_id)
+    if costs.index.dtype != index.dtype:
+        # Ids read as numbers where the summary has strings (or back); if that fails,
+        # predict_customer_value names the customers it cannot find.
+        with contextlib.suppress(TypeError, ValueError):
+            costs.index = costs.index.astype(index.dtype)
+    if channel_costs:
+        if "channel" not in costs.columns:
+            raise DataError(
+                f"{path}: --channel-cost needs a 'channel' column; columns: {list(costs.columns)}"
+            )
+        kw["acquisition_cost"] = channel_costs
+        kw["channel"] = costs["channel"].astype(str)
+    elif "acquisition_cost" in costs.columns:
+        kw["acquisition_cost"] = costs["acquisition_cost"]
+    else:
+        raise DataError(
+            f"{path}: expected an 'acquisition_cost' column (a cost per customer), or a 'channel' column "
+            f"with --channel-cost CHANNEL=COST; columns: {list(costs.columns)}"
+        )
+    return kw
+
+
+def _print_segments(
+    table: pd.DataFrame, args: argparse.Namespace, unit: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Print the value-tier and action-segment summaries (and CLV:CAC) and return the two tables."""
+    import clvlab
+
+    tiers = clvlab.segment_summary(table)
+    actions = clvlab.segment_summary(table, by="action_segment")
+    print("\nvalue tiers (platinum: top 5% by CLV, gold: next 15%, silver: next 30%, bronze: bottom half):")
+    print(tiers.round(3).to_string())
+    print(
+        f"\naction segments (high value: top {100 * args.high_value_share:g}% by CLV; active: P(alive) >= "
+        f"{args.active_threshold:g}):"
+    )
+    print(actions.round(3).to_string())
+    for name, _, action in clvlab.ACTION_SEGMENTS:
+        print(f"  {name}: {action}")
+    if "acquisition_cost" in table.columns:
+        paid = np.isfinite(table["payback_horizon"].to_numpy())
+        payback = table.loc[paid, "payback_horizon"]
+        median = f"{payback.median():.1f} {unit}" if len(payback) else "none"
+        cac = float(table["acquisition_cost"].sum())
+        ratio = float(table["clv"].sum()) / cac if cac > 0 else float("inf")
+        print(
+            f"\nCLV:CAC {ratio:.2f} overall; "
+            f"{100 * paid.mean():.1f}% of customers pay back their acquisition cost within the horizon "
+            f"(median payback {median})"
+        )
+    return tiers, actions
+
+
 def _fit_models(summary: pd.DataFrame, model_key: str) -> tuple[Any, Any]:
     import clvlab
 
@@ -116,27 +211,106 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"  {len(summary):,} customers, {int(summary['frequency'].sum()):,} repeat purchases, "
         f"time unit {args.time_unit!r}"
     )
+    kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}  # option errors before fitting
     transaction, spend = _fit_models(summary, args.model)
     _print_models(transaction, spend)
     print()
     table = _step(
         "valuing customers",
-        lambda: clvlab.predict_customer_value(transaction, spend, summary, **_value_kwargs(args)),
+        lambda: clvlab.predict_customer_value(transaction, spend, summary, **kwargs),
     )
     written = [_write_table(table, out / "targeting.csv"), _write_table(table, out / "targeting.parquet")]
-    written.append(transaction.save(models_dir / _MODEL_FILES[args.model]))
-    written.append(spend.save(models_dir / "gamma_gamma.json"))
+    calibration_end = _calibration_end(args)
+    split, holdout_models = None, None
+    if calibration_end is not None:
+        split, holdout_models = _holdout_check(log, args, calibration_end)
+    if not args.no_plots:
+        written += _step(
+            "drawing diagnostic plots",
+            lambda: _report_plots(transaction, spend, summary, table, log, args, split, holdout_models),
+        )
     print(
         f"\nCLV over {args.horizon:g} {args.time_unit} at {100 * args.discount_rate:g}% per "
         f"{args.discount_period:g} {args.time_unit}; top customers:"
     )
     print(table.sort_values("clv_rank").head(args.top).round(3).to_string())
-    print("\nsegments (platinum: top 5% by CLV, gold: next 15%, silver: next 30%, bronze: bottom half):")
-    print(clvlab.segment_summary(table).round(3).to_string())
+    tiers, actions = _print_segments(table, args, args.time_unit)
+    written.append(_write_table(tiers, out / "segments.csv"))
+    written.append(_write_table(actions, out / "action_segments.csv"))
+    written.append(transaction.save(models_dir / _MODEL_FILES[args.model]))
+    written.append(spend.save(models_dir / "gamma_gamma.json"))
     print("\nwrote:")
     for path in written:
         print(f"  {path}")
     return 0
+
+
+#: The published CDNOW split (Fader, Hardie & Lee 2005): calibration weeks 1-39, holdout weeks 40-78.
+_CDNOW_CALIBRATION_END = "1997-09-30"
+
+
+def _calibration_end(args: argparse.Namespace) -> str | None:
+    """The holdout split requested: --calibration-end, else the published split for the bundled data."""
+    if args.calibration_end is not None:
+        return None if args.calibration_end.lower() == "none" else str(args.calibration_end)
+    return _CDNOW_CALIBRATION_END if args.transactions is None else None
+
+
+def _holdout_check(
+    log: pd.DataFrame, args: argparse.Namespace, calibration_end: str
+) -> tuple[pd.DataFrame, tuple[Any, Any]]:
+    """Fit the models on the calibration period and print how they predict the holdout period."""
+    import clvlab
+
+    split = _step(
+        f"splitting at {calibration_end} (calibration / holdout)",
+        lambda: clvlab.calibration_holdout_split(
+            log,
+            customer_id=args.customer_id,
+            datetime=args.datetime,
+            monetary_value=args.amount,
+            calibration_end=calibration_end,
+            observation_end=args.observation_end,
+            time_unit=args.time_unit,
+        ),
+    )
+    cal = split[["frequency", "recency", "T", "monetary_value"]]
+    cal.attrs = dict(split.attrs)
+    models = _fit_models(cal, args.model)
+    metrics = clvlab.evaluate(models[0], split, spend_model=models[1])
+    print(f"\nholdout check: models fitted up to {calibration_end}, predicting the holdout period:")
+    print(metrics["value"].round(3).to_string())
+    return split, models
+
+
+def _report_plots(
+    transaction: Any,
+    spend: Any,
+    summary: pd.DataFrame,
+    table: pd.DataFrame,
+    log: pd.DataFrame,
+    args: argparse.Namespace,
+    split: pd.DataFrame | None,
+    holdout_models: tuple[Any, Any] | None,
+) -> list[Path]:
+    """The diagnostic PNGs: of the final models, and of the calibration-period models on the holdout."""
+    from clvlab.plotting import write_report_plots
+
+    out = Path(args.out)
+    paths = write_report_plots(transaction, spend, summary, out, table=table)
+    if split is not None and holdout_models is not None:
+        paths += write_report_plots(
+            *holdout_models,
+            split,
+            out / "holdout",
+            calibration_holdout=split,
+            transactions=log,
+            calibration_end=_calibration_end(args),
+            observation_end=args.observation_end,
+            customer_id=args.customer_id,
+            datetime=args.datetime,
+        )
+    return paths
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -171,12 +345,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     else:
         log, _ = _load_log(args)
         summary = _summarise(log, args, unit)
+    kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}
     table = _step(
         f"scoring {len(summary):,} customers",
-        lambda: clvlab.predict_customer_value(transaction, spend, summary, **_value_kwargs(args)),
+        lambda: clvlab.predict_customer_value(transaction, spend, summary, **kwargs),
     )
     path = _write_table(table, Path(args.output))
-    print(f"wrote {path} ({len(table):,} rows)")
+    _print_segments(table, args, unit)
+    print(f"\nwrote {path} ({len(table):,} rows)")
     return 0
 
 
@@ -220,6 +396,33 @@ def _add_value_options(p: argparse.ArgumentParser) -> None:
         "--discount-period", type=float, default=52.0, help="period length in time units (default: 52)"
     )
     g.add_argument("--interval", type=float, help="add CLV bounds at this level, e.g. 0.9")
+    g = p.add_argument_group("acquisition cost and segments")
+    g.add_argument(
+        "--acquisition-cost",
+        metavar="COST|FILE",
+        help="cost of acquiring a customer (CAC): a number for everyone, or a CSV/Parquet file with the "
+        "customer id column and either 'acquisition_cost' (per customer) or 'channel' (with "
+        "--channel-cost); adds clv_to_cac and payback_horizon to the table",
+    )
+    g.add_argument(
+        "--channel-cost",
+        metavar="CHANNEL=COST",
+        action="append",
+        default=[],
+        help="acquisition cost of one channel (repeat per channel), with --acquisition-cost FILE",
+    )
+    g.add_argument(
+        "--high-value-share",
+        type=float,
+        default=0.2,
+        help="share of customers, by CLV, that count as high value in action_segment (default: 0.2)",
+    )
+    g.add_argument(
+        "--active-threshold",
+        type=float,
+        default=0.5,
+        help="P(alive) from which a customer counts as active in action_segment (default: 0.5)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -235,6 +438,8 @@ def _parser() -> argparse.ArgumentParser:
         help="the main job: summary, fit, value, targeting table and saved models",
         formatter_class=raw,
         epilog="examples:\n  clvlab run                      # the bundled CDNOW data, into ./clvlab-output\n"
+        "  clvlab run --acquisition-cost 25                # CLV:CAC and payback at a CAC of 25\n"
+        "  clvlab run --acquisition-cost channels.csv --channel-cost search=40 --channel-cost referral=10\n"
         "  clvlab run --transactions log.parquet --customer-id cust --datetime day --amount value \\\n"
         "      --time-unit D --horizon 365 --discount-rate 0.1 --discount-period 365 --out results",
     )
@@ -248,6 +453,13 @@ def _parser() -> argparse.ArgumentParser:
         "--models-dir", default="models", help="where to save the fitted models (default: %(default)s)"
     )
     run.add_argument("--top", type=int, default=10, help="rows of the table to print (default: 10)")
+    run.add_argument(
+        "--calibration-end",
+        help="also fit on the log up to this date and print how well it predicts the rest (holdout "
+        f"check, with plots in OUT/holdout); default {_CDNOW_CALIBRATION_END} for the bundled CDNOW data, "
+        "none otherwise; 'none' turns it off",
+    )
+    run.add_argument("--no-plots", action="store_true", help="do not write the diagnostic PNGs")
     run.set_defaults(func=_cmd_run)
 
     fit = sub.add_parser(
