@@ -1,8 +1,72 @@
-"""Run every benchmark: ``python -m benchmarks`` (sizes: see each script's --help)."""
+"""Run every benchmark and write the results table: ``python -m benchmarks``.
 
-from benchmarks import bench_models, bench_rfm
+Each benchmark runs clvlab and its peer side by side in this one process (lifetimes for the data layer,
+the maximum-likelihood fits and scoring; pymc-marketing for the Bayesian fit and posterior predictions),
+prints both timings and records a row. The rows, with the machine description, replace the table between
+the ``results`` markers in ``benchmarks/README.md``. Sizes are options (``--small`` for a quick check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+from benchmarks import _common, bench_models, bench_rfm
+
+README = Path(__file__).with_name("README.md")
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def write_results(path: Path = README) -> None:
+    """Replace the generated results section of ``path`` with this run's rows."""
+    text = path.read_text(encoding="utf-8")
+    body = (
+        f"{START}\nMeasured {dt.date.today().isoformat()} by `python -m benchmarks` on "
+        f"{_common.machine()}.\n\n"
+        f"{_common.results_table(_common.RESULTS)}\n{END}"
+    )
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + body + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## Results (generated)\n\n" + body + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", action="store_true", help="small sizes, a quick check (about a minute)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-bayes", action="store_true", help="skip the pymc-marketing comparison")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/README.md")
+    args = parser.parse_args(argv)
+    reps = ["--repeats", str(args.repeats)]
+    if args.small:
+        bench_rfm.main(["--transactions", "200000", "--customers", "40000", *reps])
+        sizes = ["--bgnbd-customers", "20000", "--pareto-customers", "5000", "--score-customers", "20000"]
+        bench_models.main([*sizes, "--memory-sizes", "20000", "200000", *reps])
+    else:
+        bench_rfm.main(reps)
+        bench_models.main(reps)
+    if not args.no_bayes:
+        if importlib.util.find_spec("pymc_marketing") is None:
+            print("pymc-marketing is not installed: skipping the Bayesian comparison")
+        else:
+            from benchmarks import bench_bayes
+
+            if args.small:
+                bench_bayes.main(["--customers", "0", "--draws", "200", "--tune", "200"])
+            else:
+                bench_bayes.main([])
+                bench_bayes.main(["--clv-memory", "1000000"])
+    print()
+    print(_common.results_table(_common.RESULTS))
+    if not args.no_write:
+        write_results()
+        print(f"\nwrote {README}")
+
 
 if __name__ == "__main__":
-    bench_rfm.main([])
-    print()
-    bench_models.main([])
+    main()

@@ -50,3 +50,37 @@ def peak_memory(fn: Callable[[], Any]) -> float:
 def row(name: str, ours: float, peer: float, unit: str = "s") -> str:
     """A markdown table row: clvlab time, peer time and the speed-up ratio."""
     return f"| {name} | {ours:.3f} {unit} | {peer:.3f} {unit} | {peer / ours:.1f}x |"
+
+
+#: Rows recorded by the benchmarks of this process (see :func:`record`), for the results table.
+RESULTS: list[dict[str, str]] = []
+
+
+def record(benchmark: str, size: str, ours: str, peer: str, ratio: str, target: str, command: str) -> None:
+    """Add one row to the results table that ``python -m benchmarks`` writes to benchmarks/README.md."""
+    RESULTS.append(
+        {
+            "benchmark": benchmark,
+            "size": size,
+            "clvlab": ours,
+            "peer": peer,
+            "ratio": ratio,
+            "target": target,
+            "command": f"`{command}`",
+        }
+    )
+
+
+def results_table(rows: list[dict[str, str]]) -> str:
+    """The recorded rows as a markdown table."""
+    head = ["benchmark", "size", "clvlab", "peer", "ratio", "target", "command"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r[h] for h in head) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def max_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB), from the operating system."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

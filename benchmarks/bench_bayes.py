@@ -1,10 +1,13 @@
 """Bayesian BG/NBD: clvlab.bayes.BetaGeo vs pymc-marketing's BetaGeoModel, side by side in one process.
 
-Both use PyMC's NUTS with the same chains, tune and draws. Needs ``pip install pymc-marketing``
-(not a clvlab dependency).
+Both run PyMC's NUTS with the same chains, tune, draws, target acceptance (PyMC's default 0.8, which
+pymc-marketing uses) and one core. Then both compute the posterior-mean expected purchases of every
+customer over all posterior draws. Needs ``pip install pymc-marketing`` (a benchmark peer, not a clvlab
+dependency).
 
-Usage: python -m benchmarks.bench_bayes [--customers 0] [--draws 500] [--tune 500] [--chains 2]
-       (--customers 0 means the CDNOW calibration summary; otherwise simulated daily customers)
+Usage: python -m benchmarks.bench_bayes [--customers 0 100000] [--draws 500] [--tune 500] [--chains 2]
+       (0 means the CDNOW calibration summary; otherwise simulated daily customers)
+       python -m benchmarks.bench_bayes --clv-memory 1000000   (posterior CLV memory, no peer)
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import machine
+from benchmarks._common import machine, max_rss_mib, record
 
 
 def _data(n: int) -> pd.DataFrame:
@@ -30,58 +33,136 @@ def _data(n: int) -> pd.DataFrame:
     return simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=0)
-    parser.add_argument("--draws", type=int, default=500)
-    parser.add_argument("--tune", type=int, default=500)
-    parser.add_argument("--chains", type=int, default=2)
-    args = parser.parse_args(argv)
+def bench_fit(n: int, draws: int, tune: int, chains: int) -> None:
     import arviz as az
     from pymc_marketing.clv import BetaGeoModel
 
     import clvlab.bayes as cb
 
-    data = _data(args.customers)
-    print(machine())
-    print(
-        f"BG/NBD NUTS, {len(data):,} customers, "
-        f"{args.chains} chains x ({args.tune} tune + {args.draws} draws)"
-    )
-    kw = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
+    data = _data(n)
+    size = "CDNOW, 2,357 customers" if n == 0 else f"{n:,} simulated customers"
+    setting = f"{chains} chains x ({tune} tune + {draws} draws)"
+    print(f"BG/NBD NUTS, {size}, {setting}, target_accept 0.8, one core")
+    kw = {"draws": draws, "tune": tune, "chains": chains}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        ours = cb.BetaGeo(random_seed=1, progressbar=False, **kw).fit(data)
+        ours = cb.BetaGeo(random_seed=1, progressbar=False, target_accept=0.8, **kw).fit(data)
         t_ours = time.perf_counter() - t0
         peer_data = data.reset_index().rename(columns={data.index.name or "index": "customer_id"})
         peer_data = peer_data[["customer_id", "frequency", "recency", "T"]]
         t0 = time.perf_counter()
         peer = BetaGeoModel(data=peer_data)
-        peer.fit(random_seed=1, progressbar=False, cores=1, **kw)
+        peer.fit(random_seed=1, progressbar=False, cores=1, target_accept=0.8, **kw)
         t_peer = time.perf_counter() - t0
-        summary_peer = az.summary(peer.idata, var_names=["r", "alpha", "a", "b"])
+        s_ours = ours.summary()
+        s_peer = az.summary(peer.idata, var_names=["r", "alpha", "a", "b"])
         t0 = time.perf_counter()
         e_ours = ours.predict_purchases(data, 39.0)
         tp_ours = time.perf_counter() - t0
         t0 = time.perf_counter()
         e_peer = peer.expected_purchases(future_t=39).mean(("chain", "draw")).to_numpy()
         tp_peer = time.perf_counter() - t0
-    s = ours.summary()
+    ess_ours, ess_peer = s_ours["ess_bulk"].min(), s_peer["ess_bulk"].min()
+    rhat_ours, rhat_peer = s_ours["r_hat"].max(), s_peer["r_hat"].max()
+    print(f"  clvlab          fit {t_ours:7.1f} s   min bulk ESS {ess_ours:.0f}, max R-hat {rhat_ours:.3f}")
+    print(f"  pymc-marketing  fit {t_peer:7.1f} s   min bulk ESS {ess_peer:.0f}, max R-hat {rhat_peer:.3f}")
     print(
-        f"  clvlab          fit {t_ours:7.1f} s   min ESS {s['ess_bulk'].min():.0f}, "
-        f"max R-hat {s['r_hat'].max():.3f}"
+        f"  fit speed-up {t_peer / t_ours:.1f}x; min ESS per second "
+        f"{ess_ours / t_ours:.1f} vs {ess_peer / t_peer:.1f} ({ess_ours / t_ours / (ess_peer / t_peer):.1f}x)"
     )
+    diff = np.mean(np.abs(e_ours.to_numpy() - e_peer) / e_peer)
     print(
-        f"  pymc-marketing  fit {t_peer:7.1f} s   min ESS {summary_peer['ess_bulk'].min():.0f}, "
-        f"max R-hat {summary_peer['r_hat'].max():.3f}"
+        f"  posterior expected purchases (39), {chains * draws:,} draws: clvlab {tp_ours:.2f} s, "
+        f"pymc-marketing {tp_peer:.2f} s, speed-up {tp_peer / tp_ours:.1f}x; mean relative difference "
+        f"{diff:.3%}"
     )
-    print(f"  fit speed-up {t_peer / t_ours:.1f}x")
-    print(
-        f"  posterior expected purchases (39): clvlab {tp_ours:.2f} s, pymc-marketing {tp_peer:.2f} s, "
-        f"speed-up {tp_peer / tp_ours:.1f}x; mean relative difference "
-        f"{np.mean(np.abs(e_ours.to_numpy() - e_peer) / e_peer):.3%}"
+    command = (
+        f"python -m benchmarks.bench_bayes --customers {n} --draws {draws} --tune {tune} --chains {chains}"
     )
+    record(
+        "Bayesian BG/NBD NUTS fit (peer: pymc-marketing)",
+        f"{size}; {setting}",
+        f"{t_ours:.1f} s (min ESS {ess_ours:.0f}, R-hat {rhat_ours:.3f})",
+        f"{t_peer:.1f} s (min ESS {ess_peer:.0f}, R-hat {rhat_peer:.3f})",
+        f"**{t_peer / t_ours:.1f}x** ({ess_ours / t_ours / (ess_peer / t_peer):.1f}x ESS/s)",
+        ">= 3x (CDNOW), >= 10x (100k)",
+        command,
+    )
+    record(
+        "Posterior-mean expected purchases (peer: pymc-marketing)",
+        f"{len(data):,} customers x {chains * draws:,} draws",
+        f"{tp_ours:.2f} s",
+        f"{tp_peer:.2f} s",
+        f"**{tp_peer / tp_ours:.1f}x**",
+        ">= 10x",
+        command,
+    )
+
+
+def bench_clv_memory(n: int, n_draws: int = 1000) -> None:
+    """Posterior CLV (BG/NBD x Gamma-Gamma, 1,000 draws each) for ``n`` customers: time and peak RSS.
+
+    The posteriors are ADVI fits on a 50,000-customer subsample (their shape is all that matters here);
+    CLV is then computed for every customer over every draw, with 90% credible bounds.
+    """
+    import clvlab
+    import clvlab.bayes as cb
+    from benchmarks.bench_models import BGNBD_DAYS, simulate_daily
+
+    data = simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
+    rng = np.random.default_rng(1)
+    # Gamma-Gamma spend: nu ~ Gamma(q, gamma), mean of x purchases ~ Gamma(p x, nu x) (Fader et al. 2005).
+    p, q, gamma = 6.25, 3.74, 15.44
+    x = data["frequency"].to_numpy()
+    nu = rng.gamma(q, 1.0 / gamma, n)
+    spend = rng.gamma(np.maximum(p * x, 1e-9), 1.0 / (nu * np.maximum(x, 1.0)))
+    data["monetary_value"] = np.where(x > 0, spend, 0.0)
+    sub = data.sample(50_000, random_state=0)
+    sub.attrs = dict(data.attrs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bg = cb.BetaGeo(method="advi", draws=n_draws, progressbar=False).fit(sub)
+        gg = cb.GammaGamma(method="advi", draws=n_draws, progressbar=False).fit(sub)
+    base = max_rss_mib()
+    print(f"posterior CLV, {n:,} customers x {n_draws:,} draws (365 days at 10% a year, 90% bounds)")
+    print(f"  process peak RSS before: {base:.0f} MiB")
+    t0 = time.perf_counter()
+    clv = clvlab.customer_lifetime_value(
+        bg, gg, data, horizon=365.0, discount_rate=0.10, discount_period=365.0, interval=0.9
+    )
+    elapsed = time.perf_counter() - t0
+    peak = max_rss_mib()
+    assert np.isfinite(clv.to_numpy()).all()
+    print(f"  {elapsed:.1f} s; process peak RSS {peak:.0f} MiB ({peak / 1024:.2f} GiB)")
+    record(
+        "Posterior CLV with 90% bounds, BG/NBD x Gamma-Gamma (no peer run; pymc-marketing: tens of GB "
+        "reported at 200k)",
+        f"{n:,} customers x {n_draws:,} draws",
+        f"{elapsed:.1f} s, peak RSS {peak / 1024:.2f} GiB",
+        "",
+        "",
+        "< 4 GB",
+        f"python -m benchmarks.bench_bayes --clv-memory {n}",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, nargs="*", default=[0, 100_000])
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--clv-memory", type=int, help="customers for the posterior CLV memory run")
+    args = parser.parse_args(argv)
+    print(machine())
+    if args.clv_memory:
+        bench_clv_memory(args.clv_memory)
+        return
+    for n in args.customers:
+        bench_fit(n, args.draws, args.tune, args.chains)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import machine, median_time, peak_memory
+from benchmarks._common import machine, median_time, peak_memory, record
 
 # CDNOW-like parameters expressed per day (FHL 2005's weekly alpha times 7).
 BGNBD_DAYS = {"r": 0.2426, "alpha": 4.4135 * 7, "a": 0.7929, "b": 2.4258}
@@ -53,6 +53,15 @@ def bench_bgnbd_fit(n: int, repeats: int) -> dict[str, float]:
     print(f"  clvlab    median {t_ours:.2f} s (runs {runs_text}), LL {model.log_likelihood_:.2f}")
     print(f"  lifetimes {t_peer:.2f} s, LL {ll_peer:.2f}")
     print(f"  speed-up  {t_peer / t_ours:.1f}x")
+    record(
+        "BG/NBD fit, daily recency (peer: lifetimes)",
+        f"{n:,} customers",
+        f"{t_ours:.2f} s",
+        f"{t_peer:.2f} s",
+        f"**{t_peer / t_ours:.1f}x**",
+        ">= 25x",
+        f"python -m benchmarks.bench_models --only bgnbd --bgnbd-customers {n} --repeats {repeats}",
+    )
     return {"ours": t_ours, "peer": t_peer}
 
 
@@ -77,6 +86,15 @@ def bench_pareto_fit(n: int, repeats: int) -> dict[str, float]:
     print(f"  lifetimes {t_peer:.2f} s, LL {ll_peer:.2f} (at its estimate, evaluated exactly)")
     at_least = model.log_likelihood_ >= ll_peer - 1e-6
     print(f"  speed-up  {t_peer / t_ours:.1f}x; likelihood at least as high: {at_least}")
+    record(
+        "Pareto/NBD fit, daily recency (peer: lifetimes)",
+        f"{n:,} customers",
+        f"{t_ours:.2f} s (LL {model.log_likelihood_:.2f})",
+        f"{t_peer:.2f} s (LL {ll_peer:.2f})",
+        f"**{t_peer / t_ours:.1f}x**",
+        ">= 20x",
+        f"python -m benchmarks.bench_models --only pareto --pareto-customers {n} --repeats {repeats}",
+    )
     return {"ours": t_ours, "peer": t_peer, "ll_ours": model.log_likelihood_, "ll_peer": float(ll_peer)}
 
 
@@ -110,6 +128,15 @@ def bench_scoring(n: int, repeats: int) -> dict[str, float]:
     print(f"  clvlab    median {t_ours:.3f} s (runs {', '.join(f'{t:.3f}' for t in runs)})")
     print(f"  lifetimes median {t_peer:.3f} s (runs {', '.join(f'{t:.3f}' for t in peer_runs)})")
     print(f"  speed-up  {t_peer / t_ours:.1f}x")
+    record(
+        "BG/NBD scoring: E[X(T, T+90)] + P(alive) (peer: lifetimes)",
+        f"{n:,} customers",
+        f"{t_ours:.3f} s",
+        f"{t_peer:.3f} s",
+        f"**{t_peer / t_ours:.1f}x**",
+        ">= 3x",
+        f"python -m benchmarks.bench_models --only score --score-customers {n} --repeats {repeats}",
+    )
     return {"ours": t_ours, "peer": t_peer}
 
 
@@ -118,12 +145,23 @@ def bench_scoring_memory(sizes: list[int]) -> None:
 
     model = clvlab.BetaGeo.from_params(BGNBD_DAYS, time_unit="D")
     print("BG/NBD scoring peak memory (tracemalloc) by number of customers")
+    per_customer = []
     for n in sizes:
         data = simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
         peak = peak_memory(
             lambda data=data: (model.predict_purchases(data, 90.0), model.predict_p_alive(data))
         )
         print(f"  {n:>11,} customers: {peak / 2**20:8.1f} MiB = {peak / n:.0f} bytes per customer")
+        per_customer.append(f"{peak / 2**20:.1f} MiB ({peak / n:.0f} B/customer)")
+    record(
+        "BG/NBD scoring peak memory (tracemalloc)",
+        " / ".join(f"{n:,}" for n in sizes) + " customers",
+        " / ".join(per_customer),
+        "",
+        "linear in customers",
+        "linear",
+        "python -m benchmarks.bench_models --only memory --memory-sizes " + " ".join(map(str, sizes)),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

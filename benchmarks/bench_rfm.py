@@ -10,7 +10,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import machine, median_time, peak_memory
+from benchmarks._common import machine, median_time, peak_memory, record
 
 
 def make_log(n_transactions: int, n_customers: int, seed: int = 0) -> pd.DataFrame:
@@ -64,6 +64,26 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(
         f"  clvlab peak memory {peak / 2**20:.0f} MiB = {peak / input_bytes:.2f}x the input frame "
         f"({input_bytes / 2**20:.0f} MiB)"
+    )
+    command = f"python -m benchmarks.bench_rfm --transactions {args.transactions} --repeats {args.repeats}"
+    size = f"{args.transactions:,} transactions, {len(s_ours):,} customers"
+    record(
+        "`rfm_summary` with amounts (peer: lifetimes)",
+        size,
+        f"{t_ours:.2f} s",
+        f"{t_peer:.2f} s",
+        f"**{t_peer / t_ours:.1f}x**",
+        ">= 5x",
+        command,
+    )
+    record(
+        "`rfm_summary` peak memory (tracemalloc)",
+        size,
+        f"{peak / 2**20:.0f} MiB",
+        "",
+        f"**{peak / input_bytes:.2f}x** the input frame ({input_bytes / 2**20:.0f} MiB)",
+        "<= 3x",
+        command,
     )
     return {
         "clvlab_s": t_ours,

@@ -36,6 +36,7 @@ __all__ = [
     "conditional_expected_purchases",
     "conditional_purchase_pmf",
     "expected_purchases",
+    "expected_purchases_if_alive",
     "loglik",
     "loglik_and_grad",
     "loglik_grad",
@@ -554,6 +555,30 @@ def conditional_expected_purchases(
     r_, alpha_, a_, b_, t_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, t_x, T))
     pa = expit(-_log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=0))
     return _out(pa * _moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=0))
+
+
+def expected_purchases_if_alive(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    t: npt.ArrayLike,
+    x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> Array:
+    r"""Expected repeat purchases in ``(T, T+t]`` of a customer known to be alive at ``T``.
+
+    FHL (2005) eq. (10) without its P(alive) factor:
+    ``E_p[(1 - ((alpha+T)/(alpha+T+pt))^(r+x)) / p]`` for ``p ~ Beta(a, b+x)``
+    (evaluated as in :func:`conditional_expected_purchases`).
+
+    The factor of the conditional expectation that does not depend on recency:
+    ``E[X(T, T+t) | x, t_x, T] = P(alive | x, t_x, T) * expected_purchases_if_alive(..., t, x, T)``,
+    so that a discounted sum over many horizons (CLV) evaluates P(alive) once and this factor once per
+    distinct ``(x, T)``.
+    """
+    r_, alpha_, a_, b_, t_, x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, T))
+    return _out(_moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=0))
 
 
 def _moment_by_age(

@@ -34,6 +34,7 @@ __all__ = [
     "conditional_expected_purchases",
     "conditional_purchase_pmf",
     "expected_purchases",
+    "expected_purchases_if_alive",
     "loglik",
     "loglik_and_grad",
     "loglik_grad",
@@ -229,6 +230,29 @@ def expected_purchases(
     """
     r_, alpha_, a_, b_, t_ = (_f(v) for v in (r, alpha, a, b, t))
     return np.asarray(b_ / (a_ + b_) * _inv_p_moment(a_, b_ + 1.0, r_, alpha_, t_), dtype=np.float64)
+
+
+def expected_purchases_if_alive(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    t: npt.ArrayLike,
+    x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> Array:
+    r"""Expected repeat purchases in ``(T, T+t]`` of an MBG/NBD customer known to be alive at ``T``.
+
+    Batislam et al. (2007) eq. (5) without its P(alive) factor:
+    ``E_p[(1 - ((alpha+T)/(alpha+T+pt))^(r+x)) / p]`` for ``p ~ Beta(a, b+x+1)``.
+
+    The factor of the conditional expectation that does not depend on recency:
+    ``E[X(T, T+t) | x, t_x, T] = P(alive | x, t_x, T) * expected_purchases_if_alive(..., t, x, T)``,
+    so that a discounted sum over many horizons (CLV) evaluates P(alive) once and this factor once per
+    distinct ``(x, T)``.
+    """
+    r_, alpha_, a_, b_, t_, x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, T))
+    return np.asarray(_moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=1.0), dtype=np.float64)
 
 
 def conditional_expected_purchases(

@@ -58,6 +58,7 @@ __all__ = [
     "conditional_purchase_pmf",
     "dert",
     "expected_purchases",
+    "expected_purchases_if_alive",
     "loglik",
     "loglik_and_grad",
     "loglik_grad",
@@ -663,6 +664,25 @@ def conditional_expected_purchases(
     pa, _ = _log_p_alive_flat(r_, a_, s_, b_, x_, tx_, big_t)
     bt = b_ + big_t
     out = pa * (r_ + x_) * bt / (a_ + big_t) * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / bt))
+    return out.reshape(shape)
+
+
+def expected_purchases_if_alive(
+    r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike, t: ArrayLike, x: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    r"""Expected repeat purchases in ``(T, T+t]`` of a Pareto/NBD customer known to be alive at ``T``.
+
+    Schmittlein, Morrison & Colombo (1987) eq. (22) without its P(alive) factor:
+    ``(r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]`` (its limit at ``s = 1``).
+
+    The factor of the conditional expectation that does not depend on recency:
+    ``E[X(T, T+t) | x, t_x, T] = P(alive | x, t_x, T) * expected_purchases_if_alive(..., t, x, T)``,
+    so that a discounted sum over many horizons (CLV) evaluates P(alive) once and this factor once per
+    distinct ``(x, T)``.
+    """
+    shape, (r_, a_, s_, b_, t_, x_, big_t) = _broadcast(r, alpha, s, beta, t, x, T)
+    bt = b_ + big_t
+    out = (r_ + x_) * bt / (a_ + big_t) * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / bt))
     return out.reshape(shape)
 
 
