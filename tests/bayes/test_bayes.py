@@ -164,3 +164,23 @@ def test_save_and_load_netcdf(tmp_path, cdnow_summary, bg_nuts):
     idata.to_netcdf(str(tmp_path / "edited.nc"), engine="h5netcdf")
     with pytest.raises(clvlab.ModelFileError, match="checksum mismatch"):
         clvlab.load(tmp_path / "edited.nc")
+
+
+def test_pareto_nbd_map_fits_predicts_values_and_reloads(tmp_path, cdnow_summary):
+    # NUTS on the Pareto/NBD is slow (the posterior has a long (s, beta) ridge where each likelihood
+    # evaluation is costly, issue 5), so CI checks the Bayesian Pareto/NBD through its posterior mode.
+    model = cb.ParetoNBD(method="map", progressbar=False).fit(cdnow_summary)
+    mle = clvlab.ParetoNBD().fit(cdnow_summary)
+    # REFERENCES.md: Pareto/NBD MLE on CDNOW (LL -9594.98); the weak priors move the mode by much less
+    # than a standard error.
+    se = np.sqrt(np.diag(mle.covariance_.to_numpy()))
+    assert np.all(np.abs(model.params_.to_numpy() - mle.params_.to_numpy()) < 0.25 * se)
+    post = model.predict_purchases(cdnow_summary, 39.0)
+    assert abs(post.sum() / mle.predict_purchases(cdnow_summary, 39.0).sum() - 1) < 0.01
+    gg = cb.GammaGamma(method="map", progressbar=False).fit(cdnow_summary)
+    clv = clvlab.customer_lifetime_value(
+        model, gg, cdnow_summary, horizon=np.inf, discount_rate=0.15, discount_period=52
+    )
+    assert np.isfinite(clv).all() and (clv > 0).all()
+    again = clvlab.load(model.save(tmp_path / "pareto.nc"))
+    pd.testing.assert_series_equal(again.predict_p_alive(cdnow_summary), model.predict_p_alive(cdnow_summary))
