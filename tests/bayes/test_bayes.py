@@ -181,6 +181,7 @@ def test_pareto_nbd_map_fits_predicts_values_and_reloads(tmp_path, cdnow_summary
     clv = clvlab.customer_lifetime_value(
         model, gg, cdnow_summary, horizon=np.inf, discount_rate=0.15, discount_period=52
     )
-    assert np.isfinite(clv).all() and (clv > 0).all()
+    assert np.isfinite(clv).all()
+    assert (clv > 0).all()
     again = clvlab.load(model.save(tmp_path / "pareto.nc"))
     pd.testing.assert_series_equal(again.predict_p_alive(cdnow_summary), model.predict_p_alive(cdnow_summary))
