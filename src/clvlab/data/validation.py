@@ -103,3 +103,23 @@ def validate_summary(
                     f"{first_bad_row(orphan, index)}"
                 )
     return index, out
+
+
+def weights_array(data: Any, weights: Any, n: int) -> npt.NDArray[np.float64]:
+    """Customer weights: ones, a column of ``data`` (by name) or an array of length ``n``.
+
+    Raises :class:`DataError` for a missing column, a wrong length or a negative or non-finite weight.
+    """
+    if weights is None:
+        return np.ones(n)
+    if isinstance(weights, str):
+        if not isinstance(data, pd.DataFrame) or weights not in data.columns:
+            raise DataError(f"weights column {weights!r} is not in the data")
+        weights = data[weights]
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.shape != (n,):
+        raise DataError(f"weights must have one value per customer ({n}), got {w.shape[0]}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise DataError(f"weights must be finite and non-negative: row {int(np.flatnonzero(bad)[0])}")
+    return w

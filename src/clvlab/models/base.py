@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from clvlab.data.validation import validate_summary
+from clvlab.data.validation import validate_summary, weights_array
 from clvlab.errors import DataError, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import (
@@ -110,20 +110,7 @@ class BaseModel(Hyperparameters):
     def _fit_arrays(self, data: Any, weights: Any) -> tuple[tuple[FloatArray, ...], FloatArray]:
         """Validated, filtered data columns and weights for fitting."""
         _, cols = self._validate(data)
-        n = len(next(iter(cols.values())))
-        if weights is None:
-            w = np.ones(n)
-        else:
-            if isinstance(weights, str):
-                if not isinstance(data, pd.DataFrame) or weights not in data.columns:
-                    raise DataError(f"weights column {weights!r} is not in the data")
-                weights = data[weights]
-            w = np.asarray(weights, dtype=np.float64).reshape(-1)
-            if w.shape != (n,):
-                raise DataError(f"weights must have one value per customer ({n}), got {w.shape[0]}")
-            bad = ~np.isfinite(w) | (w < 0)
-            if bad.any():
-                raise DataError(f"weights must be finite and non-negative: row {int(np.flatnonzero(bad)[0])}")
+        w = weights_array(data, weights, len(next(iter(cols.values()))))
         return tuple(cols[c] for c in self.data_columns), w
 
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:

@@ -175,22 +175,6 @@ def summarise(
     return point, lower, upper
 
 
-def weights_array(data: Any, weights: Any, n: int) -> FloatArray:
-    """Customer weights: ones, a column of ``data`` (by name) or an array of length ``n``."""
-    if weights is None:
-        return np.ones(n)
-    if isinstance(weights, str):
-        if not isinstance(data, pd.DataFrame) or weights not in data.columns:
-            raise DataError(f"weights column {weights!r} is not in the data")
-        weights = data[weights]
-    w = np.asarray(weights, dtype=np.float64).reshape(-1)
-    if w.shape != (n,):
-        raise DataError(f"weights must have one value per customer ({n}), got {w.shape[0]}")
-    if not np.all(np.isfinite(w) & (w >= 0)):
-        raise DataError("weights must be finite and non-negative")
-    return w
-
-
 def resolve_time_unit(mv: ModelView, time_unit: str | None) -> str:
     """The model's time unit, checked against an explicit ``time_unit``; one of them must be known."""
     fitted = mv.time_unit

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from clvlab.data.validation import weights_array
 from clvlab.plotting._common import (
     FloatArray,
     bin_labels,
@@ -14,7 +15,6 @@ from clvlab.plotting._common import (
     new_axes,
     summarise,
     view,
-    weights_array,
 )
 
 if TYPE_CHECKING:
