@@ -23,13 +23,8 @@ from clvlab.errors import (
 from clvlab.evaluation import compare_models, evaluate
 from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.persistence import load
-from clvlab.value import (
-    ACTION_SEGMENTS,
-    VALUE_TIERS,
-    customer_lifetime_value,
-    predict_customer_value,
-    segment_summary,
-)
+from clvlab.targeting import ACTION_SEGMENTS, VALUE_TIERS, predict_customer_value, segment_summary
+from clvlab.value import customer_lifetime_value
 
 __version__ = "0.1.0"
 

@@ -464,7 +464,8 @@ def compare_simple_clv(
     stopped stay on top; the model discounts them by P(alive).
     """
     from clvlab.evaluation import gains_curve, gini
-    from clvlab.value import _rank, customer_lifetime_value
+    from clvlab.targeting import _rank
+    from clvlab.value import customer_lifetime_value
 
     unit = time_unit if time_unit is not None else getattr(transaction_model, "time_unit_", None)
     if unit is None:
