@@ -29,35 +29,27 @@ def small(cdnow_summary):
     return cdnow_summary.iloc[[0, 1, 2, 5, 8, 17, 40, 100, 157]]
 
 
-def test_periodic_matches_lifetimes_discrete_formula(cdnow_summary, bgnbd, gg):
+def test_periodic_matches_lifetimes_customer_lifetime_value(cdnow_summary):
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
-    # lifetimes' customer_lifetime_value (crashes on current pandas) with freq="W": monthly steps of
-    # factor = 4.345 weeks, purchases of step i discounted by (1 + rate)^(i / factor). Recomputed here from
-    # lifetimes' own conditional expectations and spend at our parameters.
-    bgf = BetaGeoFitter()
-    bgf.params_ = pd.Series(bgnbd.params_.to_dict())
-    ggf = GammaGammaFitter()
-    ggf.params_ = pd.Series({"p": gg.params_["p"], "q": gg.params_["q"], "v": gg.params_["gamma"]})
-    f, r, T, m = (cdnow_summary[c] for c in ["frequency", "recency", "T", "monetary_value"])
-    spend = ggf.conditional_expected_average_profit(f, m).to_numpy()
-    factor, months, rate = 4.345, 12, 0.01
-    expected = np.zeros(len(cdnow_summary))
-    for i in np.arange(1, months + 1) * factor:
-        n = bgf.conditional_expected_number_of_purchases_up_to_time(i, f, r, T) - (
-            bgf.conditional_expected_number_of_purchases_up_to_time(i - factor, f, r, T)
-        )
-        expected += spend * np.asarray(n) / (1 + rate) ** (i / factor)
-    ours = clvlab.customer_lifetime_value(
-        bgnbd,
-        gg,
-        cdnow_summary,
-        horizon=months * factor,
-        discount_rate=rate,
-        discount_period=factor,
-        method="periodic",
+    # lifetimes' own customer_lifetime_value (it runs on today's pandas; its calibration/holdout helper
+    # does not), with freq="W": monthly steps of 4.345 weeks, purchases of step i discounted by
+    # (1 + rate)^i. Both libraries evaluated at lifetimes' fitted parameters.
+    s = cdnow_summary
+    bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
+    repeat = s[s["frequency"] > 0]
+    ggf = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    theirs = ggf.customer_lifetime_value(
+        bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=12, discount_rate=0.01, freq="W"
     )
-    np.testing.assert_allclose(ours.to_numpy(), expected, rtol=1e-9)
+    bg = clvlab.BetaGeo.from_params(bgf.params_[["r", "alpha", "a", "b"]].to_dict(), time_unit="W")
+    params = {"p": ggf.params_["p"], "q": ggf.params_["q"], "gamma": ggf.params_["v"]}
+    gg = clvlab.GammaGamma.from_params(params, time_unit="W")
+    factor = 4.345
+    ours = clvlab.customer_lifetime_value(
+        bg, gg, s, horizon=12 * factor, discount_rate=0.01, discount_period=factor, method="periodic"
+    )
+    np.testing.assert_allclose(ours.to_numpy(), np.asarray(theirs, dtype=float), rtol=1e-9)
 
 
 @pytest.mark.parametrize("horizon", [13.0, 52.0, 520.0, np.inf])

@@ -92,29 +92,28 @@ def _discounted_purchases(
     large customer bases.
     """
     formulas = model.formulas
-    dert = getattr(formulas, "dert", None)
-    if dert is not None and not np.isfinite(horizon) and method == "continuous":
+    if _closed_form(formulas, horizon, method):
         # Closed form (Fader, Hardie & Lee 2005, JMR 42(4), eq. 2) where the model has one.
         delta = discount_delta(discount_rate, discount_period)
-        return np.asarray(dert(*params, delta, *columns), dtype=np.float64)
-    if_alive = getattr(formulas, "expected_purchases_if_alive", None)
-    if if_alive is None:
+        return np.asarray(formulas.dert(*params, delta, *columns), dtype=np.float64)
+    value_args = (horizon, discount_rate, discount_period, method)
+    shape = np.broadcast_shapes(*(np.shape(p) for p in params))
+    draws = np.column_stack([np.broadcast_to(p, shape).reshape(-1) for p in params])
+    per_age = _per_age_table(model, draws, columns, value_args)
+    if per_age is None:
 
         def expected(t: Any) -> FloatArray:
             return np.asarray(formulas.conditional_expected_purchases(*params, t, *columns), dtype=np.float64)
 
         return _discount(model, expected, horizon, discount_rate, discount_period, method)
-    x, t_x, big_t = columns
-    p_alive = np.asarray(formulas.p_alive(*params, x, t_x, big_t), dtype=np.float64)
-    draws = int(np.prod(np.broadcast_shapes(*(np.shape(p) for p in params))))
-    rows = distinct_rows(x, big_t, repeats=draws)
-    x_d, t_d = (x[rows[0]], big_t[rows[0]]) if rows is not None else (x, big_t)
+    table, code = per_age
+    p_alive = np.asarray(formulas.p_alive(*params, *columns), dtype=np.float64)
+    return p_alive * table[:, code].reshape(*shape[:-1], len(code)) if shape else p_alive * table[0, code]
 
-    def alive(t: Any) -> FloatArray:
-        return np.asarray(if_alive(*params, t, x_d, t_d), dtype=np.float64)
 
-    per_age = _discount(model, alive, horizon, discount_rate, discount_period, method)
-    return p_alive * (per_age[..., rows[1]] if rows is not None else per_age)
+def _closed_form(formulas: Any, horizon: float, method: str) -> bool:
+    """Whether the residual value has a closed form here (Pareto/NBD DERT, continuous discounting)."""
+    return getattr(formulas, "dert", None) is not None and not np.isfinite(horizon) and method == "continuous"
 
 
 def _discount(
@@ -270,20 +269,11 @@ def _clv_parts(
     discounted = _discounted_purchases(transaction_model, transaction_model._theta, columns, *args)
     if interval is None:
         return _Parts(index, spend, discounted, None)
-    lo_q, hi_q = _interval_quantiles(interval)
     t_draws = transaction_model.param_draws(n_draws, seed)
     # An independent stream for the spend model's draws: the two models were fitted separately.
     s_draws = spend_model.param_draws(n_draws, np.random.default_rng(seed).integers(2**63))
-    t_params = tuple(t_draws[:, [j]] for j in range(t_draws.shape[1]))
-    s_params = tuple(s_draws[:, [j]] for j in range(s_draws.shape[1]))
-    lower = np.empty(len(index))
-    upper = np.empty(len(index))
-    for sl in _chunks(len(index), n_draws, budget=1 << 21):
-        cols = tuple(c[sl] for c in columns)
-        vals = _spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl]) * _discounted_purchases(
-            transaction_model, t_params, cols, *args
-        )
-        lower[sl], upper[sl] = np.quantile(vals, [lo_q, hi_q], axis=0)
+    quantiles = _interval_quantiles(interval)
+    _, _, lower, upper = _clv_over_draws(transaction_model, t_draws, s_draws, columns, x_m, args, quantiles)
     return _Parts(index, spend, discounted, (lower, upper))
 
 
@@ -328,21 +318,84 @@ def _clv_parts_posterior(
         mean_d = mean_over_draws(discounted, t_draws, columns)
         mean_s = mean_over_draws(_spend, s_draws, x_m)
         return _Parts(index, mean_s, mean_d, None)
-    # Bounds need the joint draws per customer: customers sharing (x, t_x, T, m_x) share them.
+    out = _clv_over_draws(t_view, t_draws, s_draws, columns, x_m, value_args, _interval_quantiles(interval))
+    return _Parts(index, out[0], out[1], (out[2], out[3]))
+
+
+def _clv_over_draws(
+    model: TransactionModel,
+    t_draws: FloatArray,
+    s_draws: FloatArray,
+    columns: tuple[FloatArray, ...],
+    x_m: tuple[FloatArray, FloatArray],
+    value_args: tuple[float, float, float, str],
+    quantiles: tuple[float, float],
+) -> list[FloatArray]:
+    """Mean spend, mean discounted purchases and CLV quantiles per customer over paired parameter draws.
+
+    Customers sharing (x, t_x, T, m_x) share every value and are evaluated once. Where the model factors
+    its expectation as P(alive) times a factor in (x, T) (:func:`_discounted_purchases`), the discounted
+    factor is computed for all draws once per distinct (x, T), in blocks of draws; each chunk of
+    customers then only multiplies P(alive), that factor and the spend, and takes quantiles. Memory stays
+    bounded by the chunk size (about 2^21 values) and the (draws x distinct (x, T)) table.
+    """
+    n_draws = len(t_draws)
     rows = distinct_rows(*columns, *x_m, repeats=n_draws)
-    rep, inverse = rows if rows is not None else (slice(None), None)
-    cols, spend_cols = tuple(c[rep] for c in columns), tuple(c[rep] for c in x_m)
-    n = len(cols[0])
-    t_params = tuple(t_draws[:, [j]] for j in range(n_t))
+    if rows is not None:
+        columns, x_m = tuple(c[rows[0]] for c in columns), (x_m[0][rows[0]], x_m[1][rows[0]])
+    n = len(columns[0])
+    t_params = tuple(t_draws[:, [j]] for j in range(t_draws.shape[1]))
     s_params = tuple(s_draws[:, [j]] for j in range(s_draws.shape[1]))
+    per_age = _per_age_table(model, t_draws, columns, value_args)
     out = [np.empty(n) for _ in range(4)]  # spend, discounted, lower, upper
-    quantiles = _interval_quantiles(interval)
     for sl in _chunks(n, n_draws, budget=1 << 21):
-        s_vals = _spend(*s_params, *(c[sl] for c in spend_cols))
-        d_vals = _discounted_purchases(t_view, t_params, tuple(c[sl] for c in cols), *value_args)
-        s_vals = np.broadcast_to(s_vals, d_vals.shape)
+        cols = tuple(c[sl] for c in columns)
+        spend = _spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl])
+        s_vals = np.broadcast_to(spend, (n_draws, len(cols[0])))
+        if per_age is None:
+            d_vals = _discounted_purchases(model, t_params, cols, *value_args)
+        else:
+            table, code = per_age
+            p_alive = np.asarray(model.formulas.p_alive(*t_params, *cols), dtype=np.float64)
+            d_vals = p_alive * table[:, code[sl]]
         out[0][sl], out[1][sl] = s_vals.mean(axis=0), d_vals.mean(axis=0)
         out[2][sl], out[3][sl] = np.quantile(s_vals * d_vals, quantiles, axis=0)
-    if inverse is not None:
-        out = [v[inverse] for v in out]
-    return _Parts(index, out[0], out[1], (out[2], out[3]))
+    return [v[rows[1]] for v in out] if rows is not None else out
+
+
+def _per_age_table(
+    model: TransactionModel,
+    draws: FloatArray,
+    columns: tuple[FloatArray, ...],
+    value_args: tuple[float, float, float, str],
+) -> tuple[FloatArray, npt.NDArray[np.intp]] | None:
+    """Discounted expected purchases if alive, (draws x distinct (x, T)), and each row's (x, T) code.
+
+    ``None`` where the model has no such factor or the closed form (Pareto/NBD DERT) applies.
+    """
+    formulas = model.formulas
+    horizon, discount_rate, discount_period, method = value_args
+    if_alive = getattr(formulas, "expected_purchases_if_alive", None)
+    closed = (
+        getattr(formulas, "dert", None) is not None and not np.isfinite(horizon) and method == "continuous"
+    )
+    if if_alive is None or closed:
+        return None
+    x, _, big_t = columns
+    rows = distinct_rows(x, big_t, repeats=len(draws))
+    if rows is None:
+        rows = (np.arange(len(x)), np.arange(len(x)))
+    x_d, t_d = x[rows[0]], big_t[rows[0]]
+    table = np.empty((len(draws), len(x_d)))
+    block = max(1, (1 << 20) // max(len(x_d), 1))
+    for start in range(0, len(draws), block):
+        part = draws[start : start + block]
+        params = tuple(part[:, [j]] for j in range(part.shape[1]))
+
+        def alive(t: Any, params: tuple[FloatArray, ...] = params) -> FloatArray:
+            return np.asarray(if_alive(*params, t, x_d, t_d), dtype=np.float64)
+
+        table[start : start + block] = _discount(
+            model, alive, horizon, discount_rate, discount_period, method
+        )
+    return table, rows[1]
