@@ -98,7 +98,8 @@ def plot_clv_gains(predicted: Any, actual: Any, *, column: str = "clv", ax: Axes
     ax.set_ylim(0, 100)
     ax.set_xlabel("Customers, ranked by predicted value (% of customers)")
     ax.set_ylabel("Actual holdout value captured (%)")
-    ax.set_title(f"Gains: top 10% of customers hold {data.attrs['top_decile_lift'] * 10:.0f}% of the value")
+    share = data.attrs["top_decile_lift"] * 10
+    ax.set_title(f"Gains: the predicted top 10% of customers capture {share:.0f}% of the actual value")
     ax.legend(frameon=False, loc="lower right")
     return ax
 
