@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from benchmarks import _common, bench_models, bench_rfm
@@ -33,6 +37,15 @@ def write_results(path: Path = README) -> None:
     else:
         text = text.rstrip() + "\n\n## Results (generated)\n\n" + body + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def _in_fresh_process(args: list[str]) -> None:
+    """Run ``benchmarks.bench_bayes`` with ``args`` in a new process (own peak memory) and keep its rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rows.json"
+        cmd = [sys.executable, "-m", "benchmarks.bench_bayes", *args, "--results-json", str(out)]
+        subprocess.run(cmd, check=True, cwd=Path(__file__).parent.parent)
+        _common.RESULTS.extend(json.loads(out.read_text(encoding="utf-8")))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
                 bench_bayes.main(["--customers", "0", "--draws", "200", "--tune", "200"])
             else:
                 bench_bayes.main([])
-                bench_bayes.main(["--clv-memory", "1000000"])
+                _in_fresh_process(["--clv-memory", "1000000"])
     print()
     print(_common.results_table(_common.RESULTS))
     if not args.no_write:

@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"  clvlab peak memory {peak / 2**20:.0f} MiB = {peak / input_bytes:.2f}x the input frame "
         f"({input_bytes / 2**20:.0f} MiB)"
     )
-    command = f"python -m benchmarks.bench_rfm --transactions {args.transactions} --repeats {args.repeats}"
+    command = f"python -m benchmarks.bench_rfm --transactions {args.transactions}"
+    command += f" --customers {args.customers} --repeats {args.repeats}"
     size = f"{args.transactions:,} transactions, {len(s_ours):,} customers"
     record(
         "`rfm_summary` with amounts (peer: lifetimes)",

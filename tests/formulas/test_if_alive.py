@@ -27,3 +27,24 @@ def test_conditional_expectation_is_p_alive_times_the_alive_factor(module):
         parts = module.p_alive(*params, x, t_x, T) * module.expected_purchases_if_alive(*params, t, x, T)
         np.testing.assert_allclose(parts, whole, rtol=1e-12, atol=0)
         assert np.isfinite(parts).all()
+
+
+@pytest.mark.parametrize("module", [bgnbd, mbgnbd], ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_p_alive_over_many_draws_equals_one_draw_at_a_time(module):
+    # Many draws against many customers take the logs once per distinct T, t_x and x (a faster route);
+    # it must agree with the per-draw evaluation, including x = 0, t_x = T and large x.
+    rng = np.random.default_rng(3)
+    n = 5_000
+    x = np.concatenate([[0.0, 3.0, 2_000.0], rng.poisson(3.0, n - 3).astype(float)])
+    T = np.concatenate([[10.0, 20.0, 300.0], rng.integers(1, 400, n - 3).astype(float)])
+    t_x = np.where(x > 0, np.floor(rng.uniform(0, 1, n) * (T + 1)).clip(0, T), 0.0)
+    t_x[1] = T[1]
+    draws = np.column_stack(
+        [rng.uniform(0.1, 2, 8), rng.uniform(1, 50, 8), rng.uniform(0.2, 3, 8), rng.uniform(0.5, 9, 8)]
+    )
+    many = module.p_alive(*(draws[:, [j]] for j in range(4)), x, t_x, T)
+    one = np.vstack([module.p_alive(*row, x, t_x, T) for row in draws])
+    np.testing.assert_allclose(many, one, rtol=1e-11, atol=1e-300)
+    assert np.isfinite(many).all()
+    if module is bgnbd:
+        assert (many[:, 0] == 1.0).all()

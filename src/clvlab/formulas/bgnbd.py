@@ -30,7 +30,7 @@ import numpy.typing as npt
 from scipy.special import betainc, digamma, expit, gammaln, hyp2f1, log_expit, xlogy
 
 from clvlab.formulas import _beta_geometric as _bg
-from clvlab.formulas._distinct import on_distinct_rows
+from clvlab.formulas._distinct import MIN_ROWS, on_distinct_rows, rank_codes
 
 __all__ = [
     "conditional_expected_purchases",
@@ -254,6 +254,8 @@ def _log_odds_dead(
     The ``delta`` of :func:`_loglik_parts`, without the log-gamma terms it does not need (scoring
     speed): ``log(a / (b + x + shift - 1)) + (r + x) log1p((T - t_x) / (alpha + t_x))``.
     """
+    if _draws_by_rows(r, alpha, a, b, x=x, t_x=t_x, T=T):
+        return _log_odds_dead_by_values(r, alpha, a, b, x, t_x, T, shift)
     log1p_ratio = np.log1p((T - t_x) / (alpha + t_x))
     bxs1 = b + x + (shift - 1.0)
     if shift == 0:
@@ -262,6 +264,35 @@ def _log_odds_dead(
             delta = np.log(a / np.where(has, bxs1, 1.0)) + (r + x) * log1p_ratio
         return np.where(has, delta, -np.inf)
     return np.log(a / bxs1) + (r + x) * log1p_ratio
+
+
+def _draws_by_rows(*params: Array, x: Array, t_x: Array, T: Array) -> bool:
+    """Parameters drawn along leading axes (trailing axis 1) against many 1-D data rows."""
+    if not (np.ndim(x) == np.ndim(t_x) == np.ndim(T) == 1) or not all(np.ndim(p) >= 1 for p in params):
+        return False
+    if any(np.shape(p)[-1] != 1 for p in params):
+        return False
+    draws = int(np.prod(np.broadcast_shapes(*(np.shape(p) for p in params))))
+    return draws > 1 and draws * len(x) >= MIN_ROWS
+
+
+def _log_odds_dead_by_values(
+    r: Array, alpha: Array, a: Array, b: Array, x: Array, t_x: Array, T: Array, shift: float
+) -> Array:
+    """:func:`_log_odds_dead` for many parameter draws: logs once per draw and distinct x, T or t_x.
+
+    ``log1p((T - t_x)/(alpha + t_x)) = log(alpha + T) - log(alpha + t_x)``: both logs are taken on the
+    distinct values of T and t_x (hundreds) and gathered, instead of a division and a ``log1p`` per draw
+    and customer. The difference loses at most about 1e-15 in absolute terms, far below the accuracy of
+    a posterior mean.
+    """
+    (x_code, xs), (tx_code, txs), (t_code, ts) = (rank_codes(v) for v in (x, t_x, T))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log(alpha + ts)[..., t_code] - np.log(alpha + txs)[..., tx_code]
+        bxs1 = b + xs + (shift - 1.0)
+        has = xs + shift > 0
+        log_c = np.where(has, np.log(a) - np.log(np.where(has, bxs1, 1.0)), -np.inf)[..., x_code]
+    return np.where(log_c == -np.inf, -np.inf, log_c + (r + x) * log_ratio)
 
 
 def p_alive(
