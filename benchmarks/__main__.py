@@ -54,15 +54,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-bayes", action="store_true", help="skip the pymc-marketing comparison")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/README.md")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["rfm", "bgnbd", "pareto", "score", "memory"],
+        help="leave these benchmarks out (lifetimes' Pareto/NBD fit alone can take minutes)",
+    )
     args = parser.parse_args(argv)
     reps = ["--repeats", str(args.repeats)]
+    only = [b for b in ("bgnbd", "pareto", "score", "memory") if b not in args.skip]
     if args.small:
-        bench_rfm.main(["--transactions", "200000", "--customers", "40000", *reps])
+        if "rfm" not in args.skip:
+            bench_rfm.main(["--transactions", "200000", "--customers", "40000", *reps])
         sizes = ["--bgnbd-customers", "20000", "--pareto-customers", "5000", "--score-customers", "20000"]
-        bench_models.main([*sizes, "--memory-sizes", "20000", "200000", *reps])
+        if only:
+            bench_models.main([*sizes, "--memory-sizes", "20000", "200000", *reps, "--only", *only])
     else:
-        bench_rfm.main(reps)
-        bench_models.main(reps)
+        if "rfm" not in args.skip:
+            bench_rfm.main(reps)
+        if only:
+            bench_models.main([*reps, "--only", *only])
     if not args.no_bayes:
         if importlib.util.find_spec("pymc_marketing") is None:
             print("pymc-marketing is not installed: skipping the Bayesian comparison")
