@@ -80,7 +80,18 @@ def results_table(rows: list[dict[str, str]]) -> str:
 
 
 def max_rss_mib() -> float:
-    """Peak resident memory of this process so far (MiB), from the operating system."""
+    """Peak resident memory of this process so far (MiB).
+
+    Linux's ``VmHWM`` (reset when a program is exec'd), not ``getrusage``'s ``ru_maxrss``, which a
+    process started by a large parent inherits across ``fork`` and ``exec``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
