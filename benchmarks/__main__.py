@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
             if args.small:
                 bench_bayes.main(["--customers", "0", "--draws", "200", "--tune", "200"])
             else:
-                bench_bayes.main([])
+                bench_bayes.main(["--customers", "0", "--repeats", "5"])  # seconds each: take a median
+                bench_bayes.main(["--customers", "100000"])
                 _in_fresh_process(["--clv-memory", "1000000"])
     print()
     print(_common.results_table(_common.RESULTS))
