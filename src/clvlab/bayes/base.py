@@ -261,6 +261,9 @@ class BayesModel(Hyperparameters):
         age share every prediction) and gathered back to the customers.
         """
         draws = self.param_draws()
+        if interval is None and not return_draws:
+            # mean_over_draws groups the distinct rows itself.
+            return pd.Series(mean_over_draws(fn, draws, columns, scalars), index=index, name=name)
         groups = distinct_rows(*columns, repeats=len(draws))
         if groups is not None:
             rep, inverse = groups
@@ -278,8 +281,6 @@ class BayesModel(Hyperparameters):
                 name=name,
             )
         series = pd.Series(values[0], index=index, name=name)
-        if interval is None:
-            return series
         return pd.DataFrame(
             {name: series, f"{name}_lower": values[1], f"{name}_upper": values[2]}, index=index
         )
@@ -294,9 +295,7 @@ class BayesModel(Hyperparameters):
         interval: float | None,
         return_draws: bool,
     ) -> tuple[FloatArray, ...]:
-        """(all draws,) with ``return_draws``; else (mean,) or (mean, lower, upper) per data row."""
-        if interval is None and not return_draws:
-            return (mean_over_draws(fn, draws, columns, scalars),)
+        """(all draws,) with ``return_draws``; else (mean, lower, upper) per data row."""
         params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
         full = np.empty((len(draws), n)) if return_draws else None
         mean, lower, upper = np.empty(n), np.empty(n), np.empty(n)

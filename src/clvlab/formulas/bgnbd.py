@@ -266,14 +266,22 @@ def _log_odds_dead(
     return np.log(a / bxs1) + (r + x) * log1p_ratio
 
 
+def _draw_count(params: tuple[Array, ...]) -> int | None:
+    """Number of parameter draws, or ``None`` unless every parameter is a scalar or a draws array.
+
+    A draws array has draws along leading axes and a trailing axis of 1 that broadcasts over customers.
+    """
+    if not all(np.ndim(v) == 0 or np.shape(v)[-1] == 1 for v in params):
+        return None
+    return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in params))))
+
+
 def _draws_by_rows(*params: Array, x: Array, t_x: Array, T: Array) -> bool:
     """Parameters drawn along leading axes (trailing axis 1) against many 1-D data rows."""
     if not (np.ndim(x) == np.ndim(t_x) == np.ndim(T) == 1) or not all(np.ndim(p) >= 1 for p in params):
         return False
-    if any(np.shape(p)[-1] != 1 for p in params):
-        return False
-    draws = int(np.prod(np.broadcast_shapes(*(np.shape(p) for p in params))))
-    return draws > 1 and draws * len(x) >= MIN_ROWS
+    draws = _draw_count(params)
+    return draws is not None and draws > 1 and draws * len(x) >= MIN_ROWS
 
 
 def _log_odds_dead_by_values(
@@ -620,11 +628,8 @@ def _moment_by_age(
     ``E_p[(1 - ((alpha+T)/(alpha+T+pt))^(r+x)) / p]`` for ``p ~ Beta(a, b + x + shift)``; with scalar
     parameters and horizon it depends on (x, T) alone, which repeat across a customer base.
     """
-    params = (a, b, r, alpha)
-    # Scalars, or draws along leading axes with a trailing axis of 1 that broadcasts over customers.
-    draws_only = all(np.ndim(v) == 0 or (np.ndim(v) >= 1 and np.shape(v)[-1] == 1) for v in params)
-    if draws_only and np.ndim(t) == 0 and np.ndim(x) == 1 and np.ndim(T) == 1:
-        repeats = int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in params))))
+    repeats = _draw_count((a, b, r, alpha))
+    if repeats is not None and np.ndim(t) == 0 and np.ndim(x) == 1 and np.ndim(T) == 1:
         return on_distinct_rows(
             lambda xx, TT: _inv_p_moment(a, b + xx + shift, r + xx, alpha + TT, t), (x, T), repeats
         )
