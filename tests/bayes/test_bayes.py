@@ -70,6 +70,24 @@ def test_bgnbd_posterior_predictions(bg_nuts, bg_mle, cdnow_summary):
     )
 
 
+def test_nutpie_is_the_default_sampler_and_pymc_samples_the_same_posterior(cdnow_summary, bg_nuts):
+    # nutpie comes with the bayes extra, so sampler="auto" takes it; PyMC's own NUTS samples the very
+    # same model, and the two posteriors agree within their Monte Carlo errors.
+    assert bg_nuts.idata_.posterior.attrs["inference_library"] == "nutpie"
+    pymc_fit = cb.BetaGeo(
+        draws=400, tune=400, chains=2, random_seed=1, progressbar=False, sampler="pymc"
+    ).fit(cdnow_summary)
+    assert pymc_fit.idata_.posterior.attrs["inference_library"] == "pymc"
+    ours, theirs = bg_nuts.summary(), pymc_fit.summary()
+    assert (theirs["r_hat"] <= 1.01).all()
+    for name in ("r", "alpha", "a", "b"):
+        mcse = np.hypot(ours.loc[name, "mcse_mean"], theirs.loc[name, "mcse_mean"])
+        assert abs(ours.loc[name, "mean"] - theirs.loc[name, "mean"]) < 4 * mcse + 1e-3, name
+        assert theirs.loc[name, "sd"] == pytest.approx(ours.loc[name, "sd"], rel=0.2), name
+    with pytest.raises(ValueError, match="sampler must be one of"):
+        cb.BetaGeo(sampler="stan").fit(cdnow_summary)
+
+
 def test_same_seed_same_posterior(cdnow_summary, bg_nuts):
     again = cb.BetaGeo(draws=400, tune=400, chains=2, random_seed=1, progressbar=False).fit(cdnow_summary)
     np.testing.assert_array_equal(again.param_draws(), bg_nuts.param_draws())
@@ -164,6 +182,27 @@ def test_save_and_load_netcdf(tmp_path, cdnow_summary, bg_nuts):
     idata.to_netcdf(str(tmp_path / "edited.nc"), engine="h5netcdf")
     with pytest.raises(clvlab.ModelFileError, match="checksum mismatch"):
         clvlab.load(tmp_path / "edited.nc")
+
+
+def test_load_a_file_saved_before_the_sampler_option(tmp_path, bg_nuts):
+    # Files written before `sampler` existed (clvlab 0.1.0's first Bayesian format) name no sampler;
+    # they load as sampler="pymc", the only sampler of that time, and keep their checksum.
+    import json
+
+    import arviz as az
+
+    from clvlab.bayes import persistence
+
+    idata = bg_nuts.idata_.copy()
+    saved = az.from_netcdf(str(bg_nuts.save(tmp_path / "new.nc")), engine="h5netcdf")
+    manifest = json.loads(saved.posterior.attrs["clvlab_manifest"])
+    del manifest["checksum"], manifest["hyperparameters"]["sampler"]
+    manifest["checksum"] = persistence._checksum(manifest, bg_nuts.param_draws())
+    idata.posterior.attrs["clvlab_manifest"] = json.dumps(manifest)
+    idata.to_netcdf(str(tmp_path / "old.nc"), engine="h5netcdf")
+    old = clvlab.load(tmp_path / "old.nc")
+    assert old.sampler == "pymc"
+    np.testing.assert_array_equal(old.param_draws(), bg_nuts.param_draws())
 
 
 def test_pareto_nbd_map_fits_predicts_values_and_reloads(tmp_path, cdnow_summary):

@@ -74,7 +74,9 @@ def test_cdnow_mle_matches_published_parameters() -> None:
         return -float(ll.sum()), -np.array([gi.sum() for gi in g]) * p
 
     res = minimize(nll, np.zeros(3), jac=True, method="L-BFGS-B", options={"gtol": 1e-10, "ftol": 1e-15})
-    assert res.success
+    # Converged: a stationary point (L-BFGS-B may stop with "ABNORMAL" when its line search cannot
+    # improve a function already flat to 1e-12 relative, which is not a failure to converge).
+    assert np.max(np.abs(res.jac)) < 1e-3, res
     mle = np.exp(res.x)
     # Fader & Hardie 2013: 6.25, 3.74, 15.44; LL -4055.92. The likelihood is flat along a ridge: the exact
     # maximiser is (6.2496, 3.7442, 15.4435), and REFERENCES.md's (6.2488, 3.7446, 15.4477) lies on the

@@ -322,6 +322,38 @@ def test_series_and_quadrature_paths_agree(case):
         np.testing.assert_allclose(weight * gs, weight * gq, rtol=1e-8, atol=1e-9 * scale)
 
 
+@pytest.mark.parametrize("alpha_ge_beta", [True, False])
+def test_series_tables_equal_the_recurrence(alpha_ge_beta):
+    # A fit's rows share one (e, b) pair per distinct frequency: the per-pair coefficient tables and the
+    # term recurrence sum the same terms, so both agree to rounding for values and both derivatives.
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 12, 400).astype(float)
+    r, s = 0.55, 2.3
+    e, b = (r + x, np.full_like(x, s + 1.0)) if alpha_ge_beta else (np.full_like(x, s + 1.0), r + x)
+    z = (rng.uniform(0.0, 0.9, x.size), rng.uniform(0.0, 0.5, x.size))
+    assert pn._distinct_pairs(e, b) is not None
+    pairs = pn._distinct_pairs(e, b)
+    for grad in (True, False):
+        table = pn._series_by_table(pairs, z, 380, grad)
+        recurrence = pn._series_by_recurrence(e, b, z, 380, grad)
+        for got, want in zip(table, recurrence, strict=True):
+            for k in range(3 if grad else 1):
+                np.testing.assert_allclose(got[k], want[k], rtol=1e-13, atol=1e-300)
+
+
+def test_fit_rows_match_mpmath_through_the_table_path():
+    # Many rows with few distinct frequencies (as in a fit) take the tabulated series: each row's
+    # log-likelihood still equals mpmath's hyp2f1 form.
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 6, 64).astype(float)
+    big_t = rng.uniform(5.0, 80.0, x.size)
+    t_x = np.where(x > 0, big_t * rng.uniform(0.0, 1.0, x.size), 0.0)
+    for params in [(0.53, 10.5, 2.0, 60.0), (2.0, 40.0, 0.5, 5.0)]:
+        ll = pn.loglik(*params, x, t_x, big_t)
+        ref = [mp_loglik(*params, xi, ti, Ti)[0] for xi, ti, Ti in zip(x, t_x, big_t, strict=True)]
+        np.testing.assert_allclose(ll, np.array(ref, dtype=float), rtol=1e-11)
+
+
 def mp_loglik_hp(values, dps=80):
     """High-precision log-likelihood as an mpmath number (for derivatives by tiny central differences)."""
     with mp.workdps(dps):

@@ -19,8 +19,9 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
 from clvlab.bayes._op import loglik
-from clvlab.errors import ClvlabWarning, NotFittedError
+from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import deduplicate
 from clvlab.models.base import (
@@ -38,6 +39,7 @@ FloatArray = npt.NDArray[np.float64]
 __all__ = ["BayesModel", "SamplingWarning"]
 
 _METHODS = ("nuts", "map", "advi")
+_SAMPLERS = ("auto", "nutpie", "pymc")
 
 
 class SamplingWarning(ClvlabWarning):
@@ -62,7 +64,12 @@ class BayesModel(Hyperparameters):
         Overrides of the default priors: ``{"r": ("Gamma", {"alpha": 2.0, "beta": 4.0})}`` maps a
         parameter to a PyMC distribution name and its keyword arguments (see :meth:`default_priors`).
     progressbar : bool
-        Show PyMC's progress bar.
+        Show the sampler's progress bar.
+    sampler : {"auto", "nutpie", "pymc"}
+        Which NUTS implementation runs ``method="nuts"``: nutpie (installed with the ``bayes`` extra; its
+        sampler loop runs in Rust with a low-rank modified mass matrix) or PyMC's own NUTS (dense mass
+        matrix, ``init="jitter+adapt_full"``). ``"auto"`` takes nutpie when it is installed. Both sample
+        the same PyMC model, started at the maximum-likelihood estimate.
     """
 
     mle_class: ClassVar[type[BaseModel]]
@@ -78,6 +85,7 @@ class BayesModel(Hyperparameters):
         target_accept: float = 0.9,
         priors: dict[str, tuple[str, dict[str, float]]] | None = None,
         progressbar: bool = True,
+        sampler: str = "auto",
     ) -> None:
         self.method = method
         self.draws = draws
@@ -87,6 +95,7 @@ class BayesModel(Hyperparameters):
         self.target_accept = target_accept
         self.priors = priors
         self.progressbar = progressbar
+        self.sampler = sampler
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -95,7 +104,17 @@ class BayesModel(Hyperparameters):
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Return the constructor's hyperparameters."""
-        keys = ("method", "draws", "tune", "chains", "random_seed", "target_accept", "priors", "progressbar")
+        keys = (
+            "method",
+            "draws",
+            "tune",
+            "chains",
+            "random_seed",
+            "target_accept",
+            "priors",
+            "progressbar",
+            "sampler",
+        )
         return {k: getattr(self, k) for k in keys}
 
     def __repr__(self) -> str:
@@ -136,17 +155,26 @@ class BayesModel(Hyperparameters):
         """Sample the posterior given a customer summary (see the maximum-likelihood twin's ``fit``)."""
         if self.method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
+        sampler = self._nuts_sampler()
         mle = self.mle_class()
         columns, w = mle._fit_arrays(data, weights)
         dedup = deduplicate(columns, w)
         total_and_grad = mle._total_and_grad(dedup.columns, dedup.weights)
-        # Chains start at the maximum-likelihood estimate (same likelihood, a fraction of a second), so
-        # tuning does not begin in the far tails of the wide priors.
-        start = {str(k): float(v) for k, v in self.mle_class().fit(data, weights=weights).params_.items()}
+        # Chains start at the maximum-likelihood estimate (same likelihood, same rows, a fraction of a
+        # second), so tuning does not begin in the far tails of the wide priors.
+        with warnings.catch_warnings():
+            # An estimate on a boundary the data do not identify is still a usable starting point: the
+            # priors make the posterior proper, and its mode is taken instead just below.
+            warnings.simplefilter("ignore", UnidentifiedWarning)
+            mle._fit_deduplicated(dedup, data)
+        start = {str(k): float(v) for k, v in mle.params_.items()}
         with pm.Model() as model:
             theta = pt.stack(self._build_priors(dedup.columns, dedup.weights))
             pm.Potential("loglik", loglik(total_and_grad, theta))
-            idata = self._sample(model, start)
+            if not np.isfinite(mle.covariance_.to_numpy()).all():
+                point = pm.find_MAP(start=start, progressbar=False, seed=int(self.random_seed))
+                start = {n: float(point[n]) for n in self.param_names}
+            idata = self._sample(model, start, sampler)
         observed = xr.Dataset(
             {c: ("pattern", col) for c, col in zip(mle.data_columns, dedup.columns, strict=True)}
             | {"weights": ("pattern", dedup.weights)}
@@ -159,7 +187,17 @@ class BayesModel(Hyperparameters):
         self._check_diagnostics()
         return self
 
-    def _sample(self, model: pm.Model, start: dict[str, float]) -> az.InferenceData:
+    def _nuts_sampler(self) -> str:
+        """The NUTS implementation ``sampler`` resolves to ("nutpie" or "pymc")."""
+        if self.sampler not in _SAMPLERS:
+            raise ValueError(f"sampler must be one of {_SAMPLERS}, got {self.sampler!r}")
+        if self.sampler == "auto":
+            return "nutpie" if nutpie_available() else "pymc"
+        if self.sampler == "nutpie" and not nutpie_available():
+            raise ImportError('sampler="nutpie" needs nutpie: pip install "clvlab[bayes]" (or nutpie)')
+        return self.sampler
+
+    def _sample(self, model: pm.Model, start: dict[str, float], sampler: str) -> az.InferenceData:
         seed = int(self.random_seed)
         if self.method == "map":
             with model:
@@ -170,6 +208,17 @@ class BayesModel(Hyperparameters):
             with model:
                 approx = pm.fit(n=10_000, method="advi", random_seed=seed, progressbar=self.progressbar)
                 return approx.sample(int(self.draws), random_seed=seed)
+        if sampler == "nutpie":
+            return sample_nutpie(
+                model,
+                start,
+                draws=int(self.draws),
+                tune=int(self.tune),
+                chains=int(self.chains),
+                random_seed=seed,
+                target_accept=float(self.target_accept),
+                progressbar=self.progressbar,
+            )
         with model, warnings.catch_warnings():
             # PyMC calls its dense mass-matrix adaptation experimental; it is the standard choice in Stan
             # and nutpie, and measurably better here (see below), so its notice is not passed on.

@@ -98,6 +98,8 @@ def load_netcdf(path: str | os.PathLike[str]) -> BayesModel:
     if cls is None:
         raise ModelFileError(f"{where}: unknown model {manifest.get('model')!r}")
     hyper = manifest.get("hyperparameters")
+    if isinstance(hyper, dict) and "sampler" not in hyper:
+        hyper = {**hyper, "sampler": "pymc"}  # files of clvlab 0.1.0 before the nutpie path was added
     if not isinstance(hyper, dict) or set(hyper) != set(cls().get_params()):
         raise ModelFileError(f"{where}: hyperparameters do not match {cls.__name__}")
     if hyper.get("priors") is not None:

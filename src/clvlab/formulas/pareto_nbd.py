@@ -53,6 +53,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, expit, gammaln
 
+from clvlab.formulas._distinct import rank_codes
+
 __all__ = [
     "conditional_expected_purchases",
     "conditional_purchase_pmf",
@@ -68,6 +70,7 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
 
 # Largest z = |alpha - beta| / (max(alpha, beta) + t) for which the hypergeometric series is used.
 _Z_SERIES_MAX = 0.9
@@ -81,6 +84,9 @@ _KINK_GRID = (-16.0, -8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
 _NEWTON_STEPS = 2
 # Rows processed at once by the quadrature (bounds the memory of the node arrays).
 _CHUNK = 4096
+# The hypergeometric series is summed from per-(e, b) coefficient tables when the rows hold at least
+# this many rows per distinct pair on average (fits: one pair per distinct frequency), else by recurrence.
+_ROWS_PER_PAIR = 8
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -254,8 +260,80 @@ def _series_chunk(
     """Sum the series of ``G = 2F1(1, e; e+b; z) = 1 + z sum_{k>=1} v_k`` at two arguments ``z``.
 
     ``v_1 = e/(e+b)`` and ``v_{k+1} = v_k z (e+k)/(e+b+k)``: positive terms, ratio below ``z``. Returns, for
-    each ``z``, ``(sum v_k, sum v_k dln v_k/de, sum v_k dln v_k/db)`` (the last two only if ``grad``). The
-    coefficient recurrences are shared by the two arguments.
+    each ``z``, ``(sum v_k, sum v_k dln v_k/de, sum v_k dln v_k/db)`` (the last two only if ``grad``).
+
+    The coefficients of ``z^k`` depend on ``(e, b)`` only, and a fit's rows share few of them (``e`` and
+    ``b`` are ``r + x`` and ``s + 1`` in some order, so one pair per distinct frequency): then each pair's
+    coefficients are tabulated once and every row's sums are a product of its powers of ``z`` with its
+    pair's table (:func:`_series_by_table`). Otherwise the terms are summed by the recurrence, vectorised
+    over the rows (:func:`_series_by_recurrence`). Both sum the same terms.
+    """
+    pairs = _distinct_pairs(e, b)
+    if pairs is not None and len(pairs[0]) * _ROWS_PER_PAIR <= e.size:
+        return _series_by_table(pairs, z, n_terms, grad)
+    return _series_by_recurrence(e, b, z, n_terms, grad)
+
+
+def _distinct_pairs(e: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray, IntArray] | None:
+    """Distinct ``(e, b)`` pairs and each row's pair index, or ``None`` if there are too many."""
+    code_e, uniq_e = rank_codes(e)
+    if len(uniq_e) * _ROWS_PER_PAIR > e.size:
+        return None
+    code_b, uniq_b = rank_codes(b)
+    keys, inverse = np.unique(code_e * len(uniq_b) + code_b, return_inverse=True)
+    return uniq_e[keys // len(uniq_b)], uniq_b[keys % len(uniq_b)], inverse.ravel()
+
+
+def _series_by_table(
+    pairs: tuple[FloatArray, FloatArray, IntArray],
+    z: tuple[FloatArray, FloatArray],
+    n_terms: int,
+    grad: bool,
+) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
+    """:func:`_series_chunk` for rows sharing few ``(e, b)`` pairs: per-pair coefficient tables.
+
+    ``v_{k+1} = z^k prod_{j<=k} (e+j)/(e+b+j)``, ``dln v_{k+1}/de = sum_{j<=k} 1/(e+j) - 1/(e+b+j)`` and
+    ``dln v_{k+1}/db = -sum_{j<=k} 1/(e+b+j)`` are tabulated for ``k < n_terms`` by cumulative products and
+    sums over each pair; the rows of one pair then take one matrix product of their powers of ``z`` (both
+    arguments stacked) with that pair's table.
+    """
+    pe, pb, inverse = pairs
+    n = inverse.size
+    ek = pe[:, None] + np.arange(n_terms)
+    ebk = ek + pb[:, None]
+    coef = np.cumprod(ek / ebk, axis=1)
+    tables = [coef]
+    if grad:
+        tables += [coef * np.cumsum(1.0 / ek - 1.0 / ebk, axis=1), coef * -np.cumsum(1.0 / ebk, axis=1)]
+    table = np.stack(tables, axis=-1)  # (pairs, n_terms, 1 or 3)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(pe) + 1))
+    powers = np.ones((2, n, n_terms))
+    for j in range(2):
+        if n_terms > 1:
+            np.cumprod(np.broadcast_to(z[j][order, None], (n, n_terms - 1)), axis=1, out=powers[j, :, 1:])
+    sums = np.empty((2, n, table.shape[-1]))
+    for g in range(len(pe)):
+        rows = slice(bounds[g], bounds[g + 1])
+        sums[:, rows] = powers[:, rows] @ table[g]
+    out = np.empty_like(sums)
+    out[:, order] = sums
+    if not grad:
+        zero = np.zeros(n)
+        return [(out[j, :, 0], zero, zero) for j in range(2)]
+    return [(out[j, :, 0], out[j, :, 1], out[j, :, 2]) for j in range(2)]
+
+
+def _series_by_recurrence(
+    e: FloatArray,
+    b: FloatArray,
+    z: tuple[FloatArray, FloatArray],
+    n_terms: int,
+    grad: bool,
+) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
+    """:func:`_series_chunk` by the terms' recurrence, vectorised over the rows.
+
+    The coefficient recurrences are shared by the two arguments.
     """
     ek = e.copy()
     ebk = e + b

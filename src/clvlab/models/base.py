@@ -145,13 +145,20 @@ class BaseModel(Hyperparameters):
         -------
         self
         """
+        columns, w = self._fit_arrays(data, weights)
+        return self._fit_deduplicated(deduplicate(columns, w), data)
+
+    def _fit_deduplicated(self, dedup: Deduplicated, data: Any) -> Self:
+        """Fit on validated, de-duplicated weighted rows (``data`` only supplies the time unit).
+
+        The Bayesian twins call this with the rows their likelihood Op uses, so the data are validated
+        and de-duplicated once.
+        """
         penalizer = float(self.penalizer)
         if not np.isfinite(penalizer) or penalizer < 0:
             raise ValueError(f"penalizer must be a non-negative number, got {self.penalizer!r}")
-        columns, w = self._fit_arrays(data, weights)
-        if w.sum() <= 0:
+        if dedup.weights.sum() <= 0:
             raise DataError("there are no customers to fit (all weights are zero)")
-        dedup = deduplicate(columns, w)
         start = self._initial_params(dedup.columns, dedup.weights)
         warm = len(dedup.weights) > 2 * _WARM_START_ROWS
         if warm:
@@ -180,7 +187,7 @@ class BaseModel(Hyperparameters):
         self.covariance_ = pd.DataFrame(result.covariance, index=names, columns=names)
         self._log_covariance = result.log_covariance
         self.log_likelihood_ = result.log_likelihood
-        self.n_customers_ = float(w.sum())
+        self.n_customers_ = float(dedup.weights.sum())
         k = len(names)
         self.aic_ = 2 * k - 2 * self.log_likelihood_
         self.bic_ = k * np.log(self.n_customers_) - 2 * self.log_likelihood_
