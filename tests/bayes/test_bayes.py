@@ -205,9 +205,37 @@ def test_load_a_file_saved_before_the_sampler_option(tmp_path, bg_nuts):
     np.testing.assert_array_equal(old.param_draws(), bg_nuts.param_draws())
 
 
+@pytest.mark.slow
+def test_pareto_nbd_nuts(cdnow_summary):
+    # One real NUTS fit (nutpie, in (ln s, ln k) survival coordinates), default priors: about 40 s here.
+    model = cb.ParetoNBD(draws=500, tune=500, chains=2, random_seed=1, progressbar=False).fit(cdnow_summary)
+    summary = model.summary()
+    assert (summary["r_hat"] <= 1.01).all()
+    assert (summary["ess_bulk"] >= 400).all()
+    assert int(model.idata_.sample_stats["diverging"].sum()) == 0
+    mle = clvlab.ParetoNBD().fit(cdnow_summary)
+    for name in ("r", "alpha", "s", "beta"):
+        # REFERENCES.md: Pareto/NBD MLE on CDNOW (FHL 2005: 0.553, 10.578, 0.606, 11.669), reproduced by
+        # clvlab.ParetoNBD, lies within 2 posterior sd of the posterior mean.
+        assert abs(summary.loc[name, "mean"] - mle.params_[name]) < 2 * summary.loc[name, "sd"], name
+    # The data identify the survival of the dropout process, not s and beta apart: its posterior is
+    # tight around the MLE's even though s and beta themselves spread along the ridge.
+    horizon = float(cdnow_summary["T"].mean())
+    draws = model.param_draws()
+    survival = (draws[:, 3] / (draws[:, 3] + horizon)) ** draws[:, 2]
+    s_mle, beta_mle = mle.params_["s"], mle.params_["beta"]
+    assert np.std(survival) < 0.05
+    assert abs(np.mean(survival) - (beta_mle / (beta_mle + horizon)) ** s_mle) < 2 * np.std(survival)
+    # Posterior-mean predictions agree with the maximum-likelihood ones within 5% (issue 5).
+    post = model.predict_purchases(cdnow_summary, 39.0)
+    assert abs(post.sum() / mle.predict_purchases(cdnow_summary, 39.0).sum() - 1) < 0.05
+    np.testing.assert_allclose(
+        model.predict_p_alive(cdnow_summary), mle.predict_p_alive(cdnow_summary), atol=0.05
+    )
+
+
 def test_pareto_nbd_map_fits_predicts_values_and_reloads(tmp_path, cdnow_summary):
-    # NUTS on the Pareto/NBD is slow (the posterior has a long (s, beta) ridge where each likelihood
-    # evaluation is costly, issue 5), so CI checks the Bayesian Pareto/NBD through its posterior mode.
+    # The posterior mode, residual CLV over it and a netCDF round trip (NUTS: test_pareto_nbd_nuts).
     model = cb.ParetoNBD(method="map", progressbar=False).fit(cdnow_summary)
     mle = clvlab.ParetoNBD().fit(cdnow_summary)
     # REFERENCES.md: Pareto/NBD MLE on CDNOW (LL -9594.98); the weak priors move the mode by much less

@@ -331,10 +331,11 @@ def test_series_tables_equal_the_recurrence(alpha_ge_beta):
     r, s = 0.55, 2.3
     e, b = (r + x, np.full_like(x, s + 1.0)) if alpha_ge_beta else (np.full_like(x, s + 1.0), r + x)
     z = (rng.uniform(0.0, 0.9, x.size), rng.uniform(0.0, 0.5, x.size))
-    assert pn._distinct_pairs(e, b) is not None
     pairs = pn._distinct_pairs(e, b)
+    assert pairs is not None
     for grad in (True, False):
-        table = pn._series_by_table(pairs, z, 380, grad)
+        coefficients = pn._coefficient_table(pairs[0], pairs[1], 380, grad)
+        table = pn._series_by_table(coefficients, pairs[2], z)
         recurrence = pn._series_by_recurrence(e, b, z, 380, grad)
         for got, want in zip(table, recurrence, strict=True):
             for k in range(3 if grad else 1):

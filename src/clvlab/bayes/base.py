@@ -19,6 +19,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
 from clvlab.bayes._op import loglik
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
@@ -174,7 +175,8 @@ class BayesModel(Hyperparameters):
             if not np.isfinite(mle.covariance_.to_numpy()).all():
                 point = pm.find_MAP(start=start, progressbar=False, seed=int(self.random_seed))
                 start = {n: float(point[n]) for n in self.param_names}
-            idata = self._sample(model, start, sampler)
+            coordinates = self._sampling_coordinates(model, dedup.columns, dedup.weights)
+            idata = self._sample(model, start, sampler, coordinates)
         observed = xr.Dataset(
             {c: ("pattern", col) for c, col in zip(mle.data_columns, dedup.columns, strict=True)}
             | {"weights": ("pattern", dedup.weights)}
@@ -197,7 +199,13 @@ class BayesModel(Hyperparameters):
             raise ImportError('sampler="nutpie" needs nutpie: pip install "clvlab[bayes]" (or nutpie)')
         return self.sampler
 
-    def _sample(self, model: pm.Model, start: dict[str, float], sampler: str) -> az.InferenceData:
+    def _sample(
+        self,
+        model: pm.Model,
+        start: dict[str, float],
+        sampler: str,
+        coordinates: SurvivalCoordinates | None = None,
+    ) -> az.InferenceData:
         seed = int(self.random_seed)
         if self.method == "map":
             with model:
@@ -212,6 +220,7 @@ class BayesModel(Hyperparameters):
             return sample_nutpie(
                 model,
                 start,
+                coordinates=coordinates,
                 draws=int(self.draws),
                 tune=int(self.tune),
                 chains=int(self.chains),
@@ -238,6 +247,12 @@ class BayesModel(Hyperparameters):
                 progressbar=self.progressbar,
                 compute_convergence_checks=False,
             )
+
+    def _sampling_coordinates(
+        self, model: pm.Model, columns: tuple[FloatArray, ...], weights: FloatArray
+    ) -> SurvivalCoordinates | None:
+        """Coordinates nutpie moves in, if not PyMC's unconstrained ones (see :mod:`._coordinates`)."""
+        return None
 
     def _set_draws_from_idata(self) -> None:
         post = self.idata_["posterior"]

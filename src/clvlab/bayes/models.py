@@ -6,9 +6,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 import xarray as xr
 
 from clvlab import models as _mle
+from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes.base import BayesModel, BayesTransactionModel, FloatArray
 from clvlab.models._start import rate_scale
 from clvlab.models.gamma_gamma import _spend
@@ -40,20 +42,45 @@ class BetaGeo(BayesTransactionModel):
 class ParetoNBD(BayesTransactionModel):
     """Bayesian Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with :class:`clvlab.ParetoNBD`'s likelihood.
 
-    Default priors: r, s ~ HalfNormal(10); alpha, beta ~ HalfNormal(10 x mean T / (mean frequency + 1)).
+    Default priors: r ~ HalfNormal(10), alpha ~ HalfNormal(10 x mean T / (mean frequency + 1)) for the
+    purchase process, as in :class:`BetaGeo`; s ~ HalfNormal(1) and beta ~ HalfNormal(mean T) for the
+    dropout process (mu ~ Gamma(s, beta)).
+
+    Why the dropout priors are narrower: the data identify the share of customers surviving the
+    observation window, not ``s`` and ``beta`` apart. The likelihood stays nearly flat as both grow
+    together (towards homogeneous dropout, ``1 / sqrt(s)`` being the coefficient of variation of the
+    dropout rate), so along that ridge the posterior is whatever the prior says, and the forecasts move
+    with it. On CDNOW, HalfNormal(10) priors on s and on beta (at alpha's scale) put the posterior mean
+    at s = 2.2, beta = 72 and the posterior-mean forecast of the 39 holdout weeks 13% below the
+    maximum-likelihood one (which itself falls short of the actual purchases); HalfNormal(1) on s
+    (heterogeneous dropout, as in published Pareto/NBD fits: CDNOW's s is 0.61) and a beta on the scale
+    of the observation window keep it within 4%. Pass ``priors=`` to state other beliefs. With nutpie,
+    NUTS moves in ``(ln s, ln k)``, ``k = -ln S(mean T)`` the log survival at the data's mean age
+    (:class:`clvlab.bayes._coordinates.SurvivalCoordinates`): the same posterior, a straighter geometry.
     """
 
     mle_class = _mle.ParetoNBD
 
     def default_priors(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> Priors:
-        """Weakly informative half-normal priors, alpha's and beta's on the data's time scale."""
+        """Half-normal priors: alpha's on the purchase time scale, beta's on the observation window's."""
         scale = 10.0 * rate_scale(columns, weights)
+        mean_age = float(weights @ columns[2]) / float(weights.sum())
         return {
             "r": ("HalfNormal", {"sigma": 10.0}),
             "alpha": ("HalfNormal", {"sigma": scale}),
-            "s": ("HalfNormal", {"sigma": 10.0}),
-            "beta": ("HalfNormal", {"sigma": scale}),
+            "s": ("HalfNormal", {"sigma": 1.0}),
+            "beta": ("HalfNormal", {"sigma": mean_age}),
         }
+
+    def _sampling_coordinates(
+        self, model: pm.Model, columns: tuple[FloatArray, ...], weights: FloatArray
+    ) -> SurvivalCoordinates | None:
+        """``(ln s, ln k)`` for ``(ln s, ln beta)``, when both are sampled on PyMC's log scale."""
+        names = [v.name for v in model.value_vars]
+        if "s_log__" not in names or "beta_log__" not in names:
+            return None  # a prior override with another transform: sample in PyMC's coordinates
+        horizon = float(weights @ columns[2]) / float(weights.sum())
+        return SurvivalCoordinates(names.index("s_log__"), names.index("beta_log__"), horizon)
 
 
 class GammaGamma(BayesModel):

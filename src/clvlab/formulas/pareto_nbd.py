@@ -84,9 +84,11 @@ _KINK_GRID = (-16.0, -8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
 _NEWTON_STEPS = 2
 # Rows processed at once by the quadrature (bounds the memory of the node arrays).
 _CHUNK = 4096
-# The hypergeometric series is summed from per-(e, b) coefficient tables when the rows hold at least
-# this many rows per distinct pair on average (fits: one pair per distinct frequency), else by recurrence.
+# The hypergeometric series is summed from per-(e, b) coefficient tables when there are at least this
+# many rows per distinct pair (fits: one pair per distinct frequency) and at most _MAX_PAIRS pairs (one
+# matrix product each), else by its recurrence.
 _ROWS_PER_PAIR = 8
+_MAX_PAIRS = 256
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -250,77 +252,62 @@ def _lc_integrate(
 # ----------------------------------------------------------------------------------------------------------
 # the likelihood integral I = int_{t_x}^T (c+tau)^-e (m+tau)^-b dtau
 # ----------------------------------------------------------------------------------------------------------
-def _series_chunk(
-    e: FloatArray,
-    b: FloatArray,
-    z: tuple[FloatArray, FloatArray],
-    n_terms: int,
-    grad: bool,
-) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
-    """Sum the series of ``G = 2F1(1, e; e+b; z) = 1 + z sum_{k>=1} v_k`` at two arguments ``z``.
-
-    ``v_1 = e/(e+b)`` and ``v_{k+1} = v_k z (e+k)/(e+b+k)``: positive terms, ratio below ``z``. Returns, for
-    each ``z``, ``(sum v_k, sum v_k dln v_k/de, sum v_k dln v_k/db)`` (the last two only if ``grad``).
-
-    The coefficients of ``z^k`` depend on ``(e, b)`` only, and a fit's rows share few of them (``e`` and
-    ``b`` are ``r + x`` and ``s + 1`` in some order, so one pair per distinct frequency): then each pair's
-    coefficients are tabulated once and every row's sums are a product of its powers of ``z`` with its
-    pair's table (:func:`_series_by_table`). Otherwise the terms are summed by the recurrence, vectorised
-    over the rows (:func:`_series_by_recurrence`). Both sum the same terms.
-    """
-    pairs = _distinct_pairs(e, b)
-    if pairs is not None and len(pairs[0]) * _ROWS_PER_PAIR <= e.size:
-        return _series_by_table(pairs, z, n_terms, grad)
-    return _series_by_recurrence(e, b, z, n_terms, grad)
-
-
 def _distinct_pairs(e: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray, IntArray] | None:
-    """Distinct ``(e, b)`` pairs and each row's pair index, or ``None`` if there are too many."""
+    """Distinct ``(e, b)`` pairs and each row's pair index, or ``None`` if the rows share too few.
+
+    The coefficients of the series depend on ``(e, b)`` only, and a fit's rows share few pairs (``e`` and
+    ``b`` are ``r + x`` and ``s + 1`` in some order: one pair per distinct frequency); tabulating them
+    pays when there are at least :data:`_ROWS_PER_PAIR` rows per pair and at most :data:`_MAX_PAIRS`.
+    """
     code_e, uniq_e = rank_codes(e)
     if len(uniq_e) * _ROWS_PER_PAIR > e.size:
         return None
     code_b, uniq_b = rank_codes(b)
     keys, inverse = np.unique(code_e * len(uniq_b) + code_b, return_inverse=True)
+    if len(keys) * _ROWS_PER_PAIR > e.size or len(keys) > _MAX_PAIRS:
+        return None
     return uniq_e[keys // len(uniq_b)], uniq_b[keys % len(uniq_b)], inverse.ravel()
 
 
-def _series_by_table(
-    pairs: tuple[FloatArray, FloatArray, IntArray],
-    z: tuple[FloatArray, FloatArray],
-    n_terms: int,
-    grad: bool,
-) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
-    """:func:`_series_chunk` for rows sharing few ``(e, b)`` pairs: per-pair coefficient tables.
+def _coefficient_table(e: FloatArray, b: FloatArray, n_terms: int, grad: bool) -> FloatArray:
+    """Coefficients of ``z^k`` (``k < n_terms``) in the series of :func:`_series_by_recurrence`, per pair.
 
     ``v_{k+1} = z^k prod_{j<=k} (e+j)/(e+b+j)``, ``dln v_{k+1}/de = sum_{j<=k} 1/(e+j) - 1/(e+b+j)`` and
-    ``dln v_{k+1}/db = -sum_{j<=k} 1/(e+b+j)`` are tabulated for ``k < n_terms`` by cumulative products and
-    sums over each pair; the rows of one pair then take one matrix product of their powers of ``z`` (both
-    arguments stacked) with that pair's table.
+    ``dln v_{k+1}/db = -sum_{j<=k} 1/(e+b+j)``, by cumulative products and sums. Returns shape
+    ``(pairs, n_terms, 3)`` (``(pairs, n_terms, 1)`` without ``grad``): the coefficient of ``v``, of
+    ``v dln v/de`` and of ``v dln v/db``.
     """
-    pe, pb, inverse = pairs
-    n = inverse.size
-    ek = pe[:, None] + np.arange(n_terms)
-    ebk = ek + pb[:, None]
+    ek = e[:, None] + np.arange(n_terms)
+    ebk = ek + b[:, None]
     coef = np.cumprod(ek / ebk, axis=1)
     tables = [coef]
     if grad:
         tables += [coef * np.cumsum(1.0 / ek - 1.0 / ebk, axis=1), coef * -np.cumsum(1.0 / ebk, axis=1)]
-    table = np.stack(tables, axis=-1)  # (pairs, n_terms, 1 or 3)
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(pe) + 1))
+    return np.stack(tables, axis=-1)
+
+
+def _series_by_table(
+    table: FloatArray, pair: IntArray, z: tuple[FloatArray, FloatArray]
+) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
+    """The sums of :func:`_series_by_recurrence` from a :func:`_coefficient_table` (rows' pair ``pair``).
+
+    The rows' powers ``z^0 .. z^(n_terms-1)`` (both arguments) are built by one cumulative product; the
+    rows of each pair then take one matrix product with that pair's table.
+    """
+    n, n_terms, width = pair.size, table.shape[1], table.shape[2]
+    order = np.argsort(pair, kind="stable")
+    bounds = np.searchsorted(pair[order], np.arange(table.shape[0] + 1))
     powers = np.ones((2, n, n_terms))
-    for j in range(2):
-        if n_terms > 1:
-            np.cumprod(np.broadcast_to(z[j][order, None], (n, n_terms - 1)), axis=1, out=powers[j, :, 1:])
-    sums = np.empty((2, n, table.shape[-1]))
-    for g in range(len(pe)):
+    if n_terms > 1:
+        both = np.stack([z[0][order], z[1][order]])[:, :, None]
+        np.cumprod(np.broadcast_to(both, (2, n, n_terms - 1)), axis=-1, out=powers[..., 1:])
+    sums = np.zeros((2, n, 3))
+    for g in range(table.shape[0]):
         rows = slice(bounds[g], bounds[g + 1])
-        sums[:, rows] = powers[:, rows] @ table[g]
+        if rows.stop > rows.start:
+            sums[:, rows, :width] = powers[:, rows] @ table[g]
     out = np.empty_like(sums)
     out[:, order] = sums
-    if not grad:
-        zero = np.zeros(n)
-        return [(out[j, :, 0], zero, zero) for j in range(2)]
     return [(out[j, :, 0], out[j, :, 1], out[j, :, 2]) for j in range(2)]
 
 
@@ -331,9 +318,12 @@ def _series_by_recurrence(
     n_terms: int,
     grad: bool,
 ) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
-    """:func:`_series_chunk` by the terms' recurrence, vectorised over the rows.
+    """Sum the series of ``G = 2F1(1, e; e+b; z) = 1 + z sum_{k>=1} v_k`` at two arguments ``z``.
 
-    The coefficient recurrences are shared by the two arguments.
+    ``v_1 = e/(e+b)`` and ``v_{k+1} = v_k z (e+k)/(e+b+k)``: positive terms, ratio below ``z``. Returns, for
+    each ``z``, ``(sum v_k, sum v_k dln v_k/de, sum v_k dln v_k/db)`` over ``k <= n_terms`` (the last two
+    only if ``grad``), by the recurrence, vectorised over the rows; the coefficient recurrences are shared
+    by the two arguments. :func:`_series_by_table` sums the same terms from tabulated coefficients.
     """
     ek = e.copy()
     ebk = e + b
@@ -400,10 +390,18 @@ def _series_log_i(
         else:
             carry = 0
     sums = [[np.empty(n) for _ in range(3)] for _ in range(2)]
-    for gid in np.unique(group):
-        n_terms = int(levels[gid]) if gid < levels.size else int(np.ceil(need.max())) + 1
+    gids = np.unique(group)
+    terms = [int(levels[gid]) if gid < levels.size else int(np.ceil(need.max())) + 1 for gid in gids]
+    # Rows sharing few (e, b) pairs (a fit) take their coefficients from one table for all groups.
+    pairs = _distinct_pairs(e, b)
+    table = None if pairs is None else _coefficient_table(pairs[0], pairs[1], max(terms), grad)
+    for gid, n_terms in zip(gids, terms, strict=True):
         idx = _index(group == gid)
-        res = _series_chunk(e[idx], b[idx], (zs[0][idx], zs[1][idx]), n_terms, grad)
+        z_idx = (zs[0][idx], zs[1][idx])
+        if pairs is not None and table is not None:
+            res = _series_by_table(table[:, :n_terms], pairs[2][idx], z_idx)
+        else:
+            res = _series_by_recurrence(e[idx], b[idx], z_idx, n_terms, grad)
         for j in range(2):
             for k in range(3 if grad else 1):
                 sums[j][k][idx] = res[j][k]
