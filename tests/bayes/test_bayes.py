@@ -93,6 +93,24 @@ def test_same_seed_same_posterior(cdnow_summary, bg_nuts):
     np.testing.assert_array_equal(again.param_draws(), bg_nuts.param_draws())
 
 
+def test_unidentified_mle_start_falls_back_to_the_posterior_mode():
+    # Simulated customers whose BG/NBD MLE runs off to the no-dropout boundary (a, b -> infinity; the
+    # maximum-likelihood fit warns): the Bayesian fit does not fail on its starting point, it starts at
+    # the posterior mode, which the proper priors keep finite.
+    truth = {"r": 0.334, "alpha": 4.81, "a": 0.336, "b": 2.305}
+    rng = np.random.default_rng(27)  # a seed whose 400 customers show too little dropout
+    data = clvlab.BetaGeo.from_params(truth, time_unit="W").simulate(rng.uniform(26.0, 52.0, 400), seed=rng)
+    with pytest.warns(clvlab.UnidentifiedWarning):
+        boundary = clvlab.BetaGeo().fit(data)
+    if boundary.params_["a"] < 1e3:  # pragma: no cover - the simulated data must reach the boundary
+        pytest.fail(f"the simulated data no longer put the MLE on the boundary: {boundary.params_}")
+    priors = {"a": ("Gamma", {"alpha": 8.0, "beta": 8.0}), "b": ("Gamma", {"alpha": 8.0, "beta": 3.2})}
+    model = cb.BetaGeo(method="map", priors=priors, progressbar=False).fit(data)
+    assert model.params_["a"] < 10
+    assert model.params_["b"] < 20
+    assert np.isfinite(model.predict_p_alive(data)).all()
+
+
 def test_map_is_the_penalised_mle(cdnow_summary, bg_mle):
     model = cb.BetaGeo(method="map", progressbar=False).fit(cdnow_summary)
     # The half-normal priors are wide: the mode moves from the MLE by far less than a standard error.

@@ -53,7 +53,7 @@ class BayesModel(Hyperparameters):
     Parameters
     ----------
     method : {"nuts", "map", "advi"}
-        NUTS (PyMC's sampler) by default; ``"map"`` gives the posterior mode only (one draw),
+        NUTS by default (see ``sampler``); ``"map"`` gives the posterior mode only (one draw),
         ``"advi"`` a mean-field variational approximation (``draws`` draws from it).
     draws, tune, chains : int
         Posterior draws per chain, tuning steps per chain and number of chains (NUTS).
