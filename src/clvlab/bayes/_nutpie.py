@@ -5,7 +5,7 @@ gradient: here PyMC's compiled ``logp_dlogp`` of the model on its unconstrained 
 evaluates clvlab's likelihood Op once per call. The sampler loop costs microseconds per leapfrog step
 against PyMC's pure-Python loop, and nutpie's low-rank modified mass matrix adapts to the strong linear
 correlations of these posteriors on the log scale. On the CDNOW BG/NBD this cut the sampling of
-2 chains x (500 tune + 500 draws) from about 3.5 s to 1.2 s at a larger effective sample size
+2 chains x (500 tune + 500 draws) from about 3 s to 1.2 s at a larger effective sample size
 (``python -m benchmarks.bench_bayes --customers 0``).
 
 nutpie cannot compile clvlab's Python likelihood Op itself (``nutpie.compile_pymc_model`` needs a numba

@@ -484,7 +484,7 @@ def mean_over_draws(
     Blocks run on up to :data:`MAX_THREADS` threads (numpy and scipy's special functions release the GIL;
     on 2 cores the posterior mean of 100,000 customers x 1,000 draws takes 2.2 s instead of 3.8 s); all
     blocks in flight together hold about 2^21 values per array, whatever the number of threads, and the
-    blocks are summed in order, so the result does not depend on the thread count's timing.
+    blocks are summed in order, so the result does not depend on which thread finishes first.
     """
     rows = distinct_rows(*columns, repeats=len(draws))
     if rows is not None:
