@@ -54,8 +54,9 @@ class ParetoNBD(BayesTransactionModel):
     at s = 2.2, beta = 72 and the posterior-mean forecast of the 39 holdout weeks 13% below the
     maximum-likelihood one (which itself falls short of the actual purchases); HalfNormal(1) on s
     (heterogeneous dropout, as in published Pareto/NBD fits: CDNOW's s is 0.61) and a beta on the scale
-    of the observation window keep it within 4%. Pass ``priors=`` to state other beliefs. With nutpie,
-    NUTS moves in ``(ln s, ln k)``, ``k = -ln S(mean T)`` the log survival at the data's mean age
+    of the observation window keep it within 4% (3.5% in a 2 x (500 + 500) NUTS run). Pass
+    ``priors=`` to state other beliefs. With nutpie, NUTS moves in ``(ln s, ln k)``,
+    ``k = -ln S(mean T)`` the log survival at the data's mean age
     (:class:`clvlab.bayes._coordinates.SurvivalCoordinates`): the same posterior, a straighter geometry.
     """
 
