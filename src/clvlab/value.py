@@ -23,9 +23,20 @@ from clvlab.formulas.discounting import (
     discount_delta,
     periodic_discounted_purchases,
 )
-from clvlab.models.base import TransactionModel, _chunks, _interval_quantiles, mean_over_draws
+from clvlab.models.base import (
+    TransactionModel,
+    _chunks,
+    _interval_quantiles,
+    mean_over_draws,
+    thread_count,
+    thread_map,
+)
 from clvlab.models.bgbb import BetaGeoBetaBinom
 from clvlab.models.gamma_gamma import GammaGamma, _spend
+
+#: Values per block of draws (over all threads together) of the per-(x, T) table of discounted
+#: purchases behind CLV intervals.
+_TABLE_BLOCK_VALUES = 1 << 20
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -338,7 +349,8 @@ def _clv_over_draws(
     its expectation as P(alive) times a factor in (x, T) (:func:`_discounted_purchases`), the discounted
     factor is computed for all draws once per distinct (x, T), in blocks of draws; each chunk of
     customers then only multiplies P(alive), that factor and the spend, and takes quantiles. Memory stays
-    bounded by the chunk size (about 2^21 values) and the (draws x distinct (x, T)) table.
+    bounded by the chunk size (about 2^21 values) and the (draws x distinct (x, T)) table, whose blocks
+    of draws run on :func:`~clvlab.models.base.thread_map`.
     """
     n_draws = len(t_draws)
     rows = distinct_rows(*columns, *x_m, repeats=n_draws)
@@ -388,15 +400,19 @@ def _per_age_table(
         rows = (np.arange(len(x)), np.arange(len(x)))
     x_d, t_d = x[rows[0]], big_t[rows[0]]
     table = np.empty((len(draws), len(x_d)))
-    block = max(1, (1 << 20) // max(len(x_d), 1))
-    for start in range(0, len(draws), block):
+    block = max(1, _TABLE_BLOCK_VALUES // (max(len(x_d), 1) * thread_count()))
+
+    def fill(start: int) -> None:  # each block writes its own rows of the table
         part = draws[start : start + block]
         params = tuple(part[:, [j]] for j in range(part.shape[1]))
 
-        def alive(t: Any, params: tuple[FloatArray, ...] = params) -> FloatArray:
+        def alive(t: Any) -> FloatArray:
             return np.asarray(if_alive(*params, t, x_d, t_d), dtype=np.float64)
 
         table[start : start + block] = _discount(
             model, alive, horizon, discount_rate, discount_period, method
         )
+
+    for _ in thread_map(fill, range(0, len(draws), block)):
+        pass
     return table, rows[1]

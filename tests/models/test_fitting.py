@@ -105,6 +105,7 @@ def test_mean_over_draws_is_exact_and_deterministic_on_any_number_of_threads(mon
     for threads in (1, 2, 3):
         monkeypatch.setattr(base, "MAX_THREADS", threads)
         monkeypatch.setattr(base.os, "sched_getaffinity", lambda _pid: set(range(4)), raising=False)
+        assert base.thread_count() == threads
         results[threads] = base.mean_over_draws(
             bgnbd.conditional_expected_purchases, draws, (x, t_x, big_t), (39.0,)
         )
