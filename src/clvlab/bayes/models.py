@@ -12,7 +12,7 @@ import xarray as xr
 from clvlab import models as _mle
 from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes.base import BayesModel, BayesTransactionModel, FloatArray
-from clvlab.models._start import rate_scale
+from clvlab.models._start import mean_age, rate_scale
 from clvlab.models.gamma_gamma import _spend
 
 __all__ = ["BetaGeo", "GammaGamma", "ParetoNBD"]
@@ -65,12 +65,11 @@ class ParetoNBD(BayesTransactionModel):
     def default_priors(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> Priors:
         """Half-normal priors: alpha's on the purchase time scale, beta's on the observation window's."""
         scale = 10.0 * rate_scale(columns, weights)
-        mean_age = float(weights @ columns[2]) / float(weights.sum())
         return {
             "r": ("HalfNormal", {"sigma": 10.0}),
             "alpha": ("HalfNormal", {"sigma": scale}),
             "s": ("HalfNormal", {"sigma": 1.0}),
-            "beta": ("HalfNormal", {"sigma": mean_age}),
+            "beta": ("HalfNormal", {"sigma": mean_age(columns, weights)}),
         }
 
     def _sampling_coordinates(
@@ -80,7 +79,7 @@ class ParetoNBD(BayesTransactionModel):
         names = [v.name for v in model.value_vars]
         if "s_log__" not in names or "beta_log__" not in names:
             return None  # a prior override with another transform: sample in PyMC's coordinates
-        horizon = float(weights @ columns[2]) / float(weights.sum())
+        horizon = mean_age(columns, weights)
         return SurvivalCoordinates(names.index("s_log__"), names.index("beta_log__"), horizon)
 
 

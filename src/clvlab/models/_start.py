@@ -8,12 +8,15 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 
+def mean_age(columns: tuple[FloatArray, ...], weights: FloatArray) -> float:
+    """The customers' weighted mean age T (the last data column), in the data's time unit."""
+    return float(weights @ columns[-1]) / float(weights.sum())
+
+
 def rate_scale(columns: tuple[FloatArray, ...], weights: FloatArray) -> float:
     """A starting value for a gamma scale parameter (alpha, beta): mean T over mean (x + 1).
 
     With shape 1 this makes the prior mean purchase rate match the data's, whatever the time unit.
     """
-    x, T = columns[0], columns[-1]
-    mean_T = float(weights @ T) / float(weights.sum())
-    mean_x = float(weights @ x) / float(weights.sum())
-    return max(mean_T / (mean_x + 1.0), 1e-3)
+    mean_x = float(weights @ columns[0]) / float(weights.sum())
+    return max(mean_age(columns, weights) / (mean_x + 1.0), 1e-3)
