@@ -565,6 +565,26 @@ def test_bayesian_matrices_are_posterior_means(bayes_bg, cdnow_summary):
     )
 
 
+def test_hdi_is_the_shortest_interval_with_the_mass():
+    from clvlab.plotting.posterior import hdi
+
+    rng = np.random.default_rng(0)
+    draws = rng.standard_normal(200_000)
+    lower, upper = hdi(draws, 0.9)
+    # Symmetric unimodal: the HDI is the central interval, +-1.6449 (the normal's 95% quantile).
+    assert lower == pytest.approx(-1.6449, abs=0.02)
+    assert upper == pytest.approx(1.6449, abs=0.02)
+    assert np.mean((draws >= lower) & (draws <= upper)) == pytest.approx(0.9, abs=1e-4)
+    # Skewed: shorter than the equal-tailed interval, shifted towards the mode.
+    skewed = rng.exponential(size=200_000)
+    lower, upper = hdi(skewed, 0.9)
+    assert lower == pytest.approx(0.0, abs=1e-3)
+    assert upper == pytest.approx(-np.log(0.1), rel=0.01)
+    assert upper - lower < np.quantile(skewed, 0.95) - np.quantile(skewed, 0.05)
+    with pytest.raises(ValueError, match="hdi_prob"):
+        hdi(draws, 1.0)
+
+
 def test_trace_and_posterior_plots(bayes_bg, bg, tmp_path):
     data = plotting.plot_trace_data(bayes_bg)
     assert list(data.columns) == ["chain", "draw", "r", "alpha", "a", "b"]
@@ -576,6 +596,10 @@ def test_trace_and_posterior_plots(bayes_bg, bg, tmp_path):
     axes = plotting.plot_posterior(bayes_bg)
     assert axes.shape == (4,)
     assert [ax.get_title() for ax in axes] == ["r", "alpha", "a", "b"]
+    from clvlab.plotting import posterior
+
+    # The black bar is the 90% highest-density interval of the pooled draws.
+    np.testing.assert_allclose(axes[0].lines[1].get_xdata(), posterior.hdi(data["r"], 0.9))
     axes[0].figure.savefig(tmp_path / "posterior.png", dpi=30)
     with pytest.raises(TypeError, match="Bayesian"):
         plotting.plot_trace(bg)

@@ -14,6 +14,7 @@ from scipy.special import betaln, comb, roots_jacobi
 
 from clvlab.formulas import bgbb
 from tests._data import donations
+from tests._oracles import lifetimes
 
 PUB = (1.204, 0.750, 0.657, 2.783)  # REFERENCES.md: FHS 2010, donations alpha, beta, gamma, delta
 
@@ -127,7 +128,7 @@ def test_hardie_spreadsheet_totals_at_mle() -> None:
 # lifetimes 0.11.3 as an oracle
 # ------------------------------------------------------------------------------------------------
 def _lifetimes_fitter(params: tuple[float, ...]):  # type: ignore[no-untyped-def]
-    from lifetimes import BetaGeoBetaBinomFitter
+    BetaGeoBetaBinomFitter = lifetimes("BetaGeoBetaBinomFitter")
 
     f = BetaGeoBetaBinomFitter()
     f.params_ = pd.Series(dict(zip(["alpha", "beta", "gamma", "delta"], params, strict=True)))

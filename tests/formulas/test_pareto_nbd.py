@@ -19,6 +19,7 @@ from scipy.optimize import minimize
 
 from clvlab.formulas import pareto_nbd as pn
 from tests._data import cdnow_summary_weeks
+from tests._oracles import lifetimes
 
 # REFERENCES.md: Pareto/NBD MLE on CDNOW (weeks); FHL 2005 publish (0.553, 10.578, 0.606, 11.669).
 MLE = (0.5533, 10.5776, 0.6062, 11.6679)
@@ -200,7 +201,7 @@ def test_dert_zero_discount_is_total_expected_residual_purchases():
 # lifetimes 0.11.3 as an oracle
 # ----------------------------------------------------------------------------------------------------------
 def lifetimes_fitter(params):
-    from lifetimes import ParetoNBDFitter
+    ParetoNBDFitter = lifetimes("ParetoNBDFitter")
 
     fitter = ParetoNBDFitter()
     fitter.params_ = pd.Series(dict(zip(("r", "alpha", "s", "beta"), params, strict=True)))

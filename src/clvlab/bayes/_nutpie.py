@@ -15,14 +15,15 @@ or JAX graph); its ``from_pyfunc`` interface takes the Python callback instead.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import time
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor
 
+from clvlab.bayes import _arviz
 from clvlab.bayes._coordinates import SurvivalCoordinates
 
 __all__ = ["nutpie_available", "sample_nutpie"]
@@ -31,6 +32,13 @@ __all__ = ["nutpie_available", "sample_nutpie"]
 def nutpie_available() -> bool:
     """Whether nutpie can be imported (the ``bayes`` extra installs it)."""
     return importlib.util.find_spec("nutpie") is not None
+
+
+def _low_rank_option(sample: Any) -> dict[str, Any]:
+    """The low-rank mass-matrix option: ``adaptation="low_rank"`` (nutpie 0.16.11) or the 0.16.8 flag."""
+    if "adaptation" in inspect.signature(sample).parameters:
+        return {"adaptation": "low_rank"}
+    return {"low_rank_modified_mass_matrix": True}
 
 
 def sample_nutpie(
@@ -44,7 +52,7 @@ def sample_nutpie(
     target_accept: float,
     progressbar: bool,
     coordinates: SurvivalCoordinates | None = None,
-) -> az.InferenceData:
+) -> _arviz.Posterior:
     """Sample ``model`` (scalar free variables only) with nutpie, chains started near ``start``.
 
     Each chain starts at ``start`` (on the transformed scale) jittered by up to 0.1 in every coordinate,
@@ -120,11 +128,11 @@ def sample_nutpie(
         cores=1,  # the log-density is a Python callback: chains would only queue on the GIL
         seed=int(random_seed),
         target_accept=float(target_accept),
-        low_rank_modified_mass_matrix=True,
+        **_low_rank_option(nutpie.sample),
         save_warmup=False,
         progress_bar=bool(progressbar),
     )
-    assert isinstance(idata, az.InferenceData)
+    assert _arviz.is_posterior(idata)
     # The same provenance attributes PyMC writes, so a saved posterior says which sampler drew it.
     idata["posterior"].attrs.update(
         inference_library="nutpie",

@@ -8,10 +8,10 @@ formula functions over the posterior draws, chunked over customers so memory sta
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any, ClassVar, Self
 
-import arviz as az
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -19,9 +19,10 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from clvlab.bayes import _arviz
 from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
-from clvlab.bayes._op import loglik
+from clvlab.bayes._op import loglik, python_op_compiles
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import deduplicate
@@ -41,6 +42,23 @@ __all__ = ["BayesModel", "SamplingWarning"]
 
 _METHODS = ("nuts", "map", "advi")
 _SAMPLERS = ("auto", "nutpie", "pymc")
+
+
+def _find_map(start: dict[str, float], seed: int, names: tuple[str, ...]) -> dict[str, float]:
+    """The posterior mode by ``pymc.find_MAP`` from ``start`` (in the model context), on either PyMC.
+
+    PyMC 6 renamed ``start``/``seed`` to ``initvals``/``random_seed``, returns a DataTree when asked (a
+    dict is deprecated) and will jitter the start by default; the start here is the maximum-likelihood
+    estimate, kept as it is.
+    """
+    if "initvals" in inspect.signature(pm.find_MAP).parameters:
+        result = pm.find_MAP(
+            initvals=start, progressbar=False, random_seed=seed, return_inferencedata=True, jitter=False
+        )
+        post = _arviz.posterior_dataset(result)
+        return {n: float(np.asarray(post[n]).reshape(-1)[0]) for n in names}
+    point = pm.find_MAP(start=start, progressbar=False, seed=seed)
+    return {n: float(point[n]) for n in names}
 
 
 class SamplingWarning(ClvlabWarning):
@@ -169,20 +187,18 @@ class BayesModel(Hyperparameters):
             warnings.simplefilter("ignore", UnidentifiedWarning)
             mle._fit_deduplicated(dedup, data)
         start = {str(k): float(v) for k, v in mle.params_.items()}
-        with pm.Model() as model:
+        with pm.Model() as model, python_op_compiles():
             theta = pt.stack(self._build_priors(dedup.columns, dedup.weights))
             pm.Potential("loglik", loglik(total_and_grad, theta))
             if not np.isfinite(mle.covariance_.to_numpy()).all():
-                point = pm.find_MAP(start=start, progressbar=False, seed=int(self.random_seed))
-                start = {n: float(point[n]) for n in self.param_names}
+                start = _find_map(start, int(self.random_seed), self.param_names)
             coordinates = self._sampling_coordinates(model, dedup.columns, dedup.weights)
             idata = self._sample(model, start, sampler, coordinates)
         observed = xr.Dataset(
             {c: ("pattern", col) for c, col in zip(mle.data_columns, dedup.columns, strict=True)}
             | {"weights": ("pattern", dedup.weights)}
         )
-        idata.add_groups({"observed_data": observed})
-        self.idata_ = idata
+        self.idata_ = _arviz.add_group(idata, "observed_data", observed)
         self._set_draws_from_idata()
         self.n_customers_ = float(w.sum())
         self.time_unit_ = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
@@ -205,13 +221,13 @@ class BayesModel(Hyperparameters):
         start: dict[str, float],
         sampler: str,
         coordinates: SurvivalCoordinates | None = None,
-    ) -> az.InferenceData:
+    ) -> _arviz.Posterior:
         seed = int(self.random_seed)
         if self.method == "map":
             with model:
-                point = pm.find_MAP(start=start, progressbar=False, seed=seed)
+                point = _find_map(start, seed, self.param_names)
             posterior = {n: np.full((1, 1), float(point[n])) for n in self.param_names}
-            return az.from_dict(posterior=posterior)
+            return _arviz.posterior_from_arrays(posterior)
         if self.method == "advi":
             with model:
                 approx = pm.fit(n=10_000, method="advi", random_seed=seed, progressbar=self.progressbar)
@@ -255,7 +271,7 @@ class BayesModel(Hyperparameters):
         return None
 
     def _set_draws_from_idata(self) -> None:
-        post = self.idata_["posterior"]
+        post = _arviz.posterior_dataset(self.idata_)
         self._draws = np.stack([post[n].to_numpy() for n in self.param_names], axis=-1)  # (chain, draw, k)
         self.params_ = pd.Series(
             self._draws.reshape(-1, len(self.param_names)).mean(axis=0),
@@ -266,10 +282,12 @@ class BayesModel(Hyperparameters):
     def _check_diagnostics(self) -> None:
         if self.method != "nuts":
             return
-        stats = self.idata_.get("sample_stats")
-        divergent = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
-        rhat = az.rhat(self.idata_, var_names=list(self.param_names)) if self.chains > 1 else None
-        worst = max(float(rhat[n]) for n in self.param_names) if rhat is not None else 1.0
+        names = list(self.param_names)
+        divergent = 0
+        if "sample_stats" in _arviz.group_names(self.idata_):
+            stats = _arviz.posterior_dataset(self.idata_, "sample_stats")
+            divergent = int(stats["diverging"].sum()) if "diverging" in stats else 0
+        worst = max(_arviz.rhat(self.idata_, names).values()) if self.chains > 1 else 1.0
         if divergent or worst > 1.01:
             warnings.warn(
                 f"{type(self).__name__}: {divergent} divergent transitions, largest R-hat {worst:.3f}; the "
@@ -295,9 +313,7 @@ class BayesModel(Hyperparameters):
     def summary(self) -> pd.DataFrame:
         """ArviZ summary of the parameters: mean, sd, HDI, MCSE, ESS and R-hat."""
         self._check_fitted()
-        table = az.summary(self.idata_, var_names=list(self.param_names))
-        assert isinstance(table, pd.DataFrame)
-        return table
+        return _arviz.summary_table(self.idata_, list(self.param_names))
 
     def _mle_view(self) -> BaseModel:
         """The maximum-likelihood twin at the posterior means, for validation and time units."""

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import arviz as az
 import numpy as np
 
+from clvlab.bayes import _arviz
 from clvlab.bayes.base import BayesModel
 from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
 from clvlab.errors import ModelFileError, NotFittedError
@@ -68,10 +68,10 @@ def save_netcdf(model: BayesModel, path: str | os.PathLike[str]) -> Path:
     manifest["checksum"] = _checksum(manifest, model.param_draws())
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    idata = model.idata_.copy()
+    idata = _arviz.copy(model.idata_)
     idata["posterior"].attrs["clvlab_manifest"] = json.dumps(manifest)
     tmp = target.with_name(f".{target.name}.tmp")
-    idata.to_netcdf(str(tmp), engine=_ENGINE)
+    _arviz.to_netcdf(idata, str(tmp), engine=_ENGINE)
     os.replace(tmp, target)
     return target
 
@@ -82,7 +82,7 @@ def load_netcdf(path: str | os.PathLike[str]) -> BayesModel:
 
     where = str(path)
     try:
-        idata = az.from_netcdf(where, engine=_ENGINE)
+        idata = _arviz.from_netcdf(where, engine=_ENGINE)
         manifest = json.loads(idata["posterior"].attrs["clvlab_manifest"])
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{where}: not a readable clvlab Bayesian model file ({exc})") from None
