@@ -37,11 +37,16 @@ def _data(n: int) -> pd.DataFrame:
     return simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
 
 
-def bench_fit(n: int, draws: int, tune: int, chains: int, repeats: int = 1) -> None:
-    import arviz as az
+def bench_fit(
+    n: int, draws: int, tune: int, chains: int, repeats: int = 1, peer_sampler: str = "pymc"
+) -> None:
+    import pymc_marketing
     from pymc_marketing.clv import BetaGeoModel
 
     import clvlab.bayes as cb
+    from clvlab.bayes import _arviz
+
+    peer_name = f"pymc-marketing {pymc_marketing.__version__} on {peer_sampler}"
 
     data = _data(n)
     size = "CDNOW, 2,357 customers" if n == 0 else f"{n:,} simulated customers"
@@ -61,7 +66,8 @@ def bench_fit(n: int, draws: int, tune: int, chains: int, repeats: int = 1) -> N
             times_ours.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             peer = BetaGeoModel(data=peer_data)
-            peer.fit(random_seed=1, progressbar=False, cores=1, target_accept=0.8, **kw)
+            peer_kw = {"nuts_sampler": peer_sampler} if peer_sampler != "pymc" else {}
+            peer.fit(random_seed=1, progressbar=False, cores=1, target_accept=0.8, **kw, **peer_kw)
             times_peer.append(time.perf_counter() - t0)
         t_ours, t_peer = statistics.median(times_ours), statistics.median(times_peer)
         if repeats > 1:
@@ -70,7 +76,7 @@ def bench_fit(n: int, draws: int, tune: int, chains: int, repeats: int = 1) -> N
                 f"pymc-marketing {', '.join(f'{t:.1f}' for t in times_peer)} s"
             )
         s_ours = ours.summary()
-        s_peer = az.summary(peer.idata, var_names=["r", "alpha", "a", "b"])
+        s_peer = _arviz.summary_table(peer.idata, ["r", "alpha", "a", "b"])
         t0 = time.perf_counter()
         e_ours = ours.predict_purchases(data, 39.0)
         tp_ours = time.perf_counter() - t0
@@ -80,7 +86,7 @@ def bench_fit(n: int, draws: int, tune: int, chains: int, repeats: int = 1) -> N
     ess_ours, ess_peer = s_ours["ess_bulk"].min(), s_peer["ess_bulk"].min()
     rhat_ours, rhat_peer = s_ours["r_hat"].max(), s_peer["r_hat"].max()
     print(f"  clvlab          fit {t_ours:7.1f} s   min bulk ESS {ess_ours:.0f}, max R-hat {rhat_ours:.3f}")
-    print(f"  pymc-marketing  fit {t_peer:7.1f} s   min bulk ESS {ess_peer:.0f}, max R-hat {rhat_peer:.3f}")
+    print(f"  {peer_name}  fit {t_peer:7.1f} s   min bulk ESS {ess_peer:.0f}, max R-hat {rhat_peer:.3f}")
     print(
         f"  fit speed-up {t_peer / t_ours:.1f}x; min ESS per second "
         f"{ess_ours / t_ours:.1f} vs {ess_peer / t_peer:.1f} ({ess_ours / t_ours / (ess_peer / t_peer):.1f}x)"
@@ -92,9 +98,9 @@ def bench_fit(n: int, draws: int, tune: int, chains: int, repeats: int = 1) -> N
         f"{diff:.3%}"
     )
     command = f"python -m benchmarks.bench_bayes --customers {n} --draws {draws} --tune {tune}"
-    command += f" --chains {chains} --repeats {repeats}"
+    command += f" --chains {chains} --repeats {repeats} --peer-sampler {peer_sampler}"
     record(
-        "Bayesian BG/NBD NUTS fit (peer: pymc-marketing)",
+        f"Bayesian BG/NBD NUTS fit (peer: {peer_name})",
         f"{size}; {setting}",
         f"{t_ours:.1f} s{' (median)' if repeats > 1 else ''} (min ESS {ess_ours:.0f}, R-hat {rhat_ours:.3f})",
         f"{t_peer:.1f} s (min ESS {ess_peer:.0f}, R-hat {rhat_peer:.3f})",
@@ -103,7 +109,7 @@ def bench_fit(n: int, draws: int, tune: int, chains: int, repeats: int = 1) -> N
         command,
     )
     record(
-        "Posterior-mean expected purchases (peer: pymc-marketing)",
+        f"Posterior-mean expected purchases (peer: {peer_name})",
         f"{len(data):,} customers x {chains * draws:,} draws",
         f"{tp_ours:.2f} s",
         f"{tp_peer:.2f} s",
@@ -172,6 +178,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each fit (median)")
+    parser.add_argument(
+        "--peer-sampler",
+        choices=("pymc", "nutpie"),
+        default="pymc",
+        help="NUTS implementation of the peer (pymc-marketing's default is PyMC's own; nutpie is clvlab's)",
+    )
     parser.add_argument("--clv-memory", type=int, help="customers for the posterior CLV memory run")
     parser.add_argument("--results-json", help="also write the recorded rows to this JSON file")
     args = parser.parse_args(argv)
@@ -180,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_clv_memory(args.clv_memory)
     else:
         for n in args.customers:
-            bench_fit(n, args.draws, args.tune, args.chains, args.repeats)
+            bench_fit(n, args.draws, args.tune, args.chains, args.repeats, args.peer_sampler)
     if args.results_json:
         Path(args.results_json).write_text(json.dumps(RESULTS), encoding="utf-8")
 
