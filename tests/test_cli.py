@@ -23,15 +23,7 @@ def retail_csv(tmp_path_factory):
 
 
 def test_main_job_on_bundled_data(tmp_path, capsys):
-    args = [
-        "run",
-        "--out",
-        str(tmp_path),
-        "--models-dir",
-        str(tmp_path / "models"),
-        "--acquisition-cost",
-        "25",
-    ]
+    args = ["run", "--out-dir", str(tmp_path), "--acquisition-cost", "25"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "BetaGeo" in out
@@ -75,8 +67,12 @@ def test_main_job_on_bundled_data(tmp_path, capsys):
     pd.DataFrame({"customer_id": ids, "channel": np.where(ids % 3 == 0, "search", "referral")}).to_csv(
         costs, index=False
     )
-    model_args = ["--model", str(tmp_path / "models" / "bgnbd.json")]
-    model_args += ["--spend-model", str(tmp_path / "models" / "gamma_gamma.json")]
+    # The models were saved under the output folder (models/ of the checkout stays as committed).
+    model_args = ["--model-file", str(tmp_path / "models" / "bgnbd.json")]
+    model_args += ["--spend-model-file", str(tmp_path / "models" / "gamma_gamma.json")]
+    cdnow = tmp_path / "cdnow.csv"
+    clvlab.datasets.load_cdnow_transactions().to_csv(cdnow, index=False)
+    model_args += ["--transactions", str(cdnow)]
     scored = tmp_path / "scores.parquet"
     channel_args = [
         "--acquisition-cost",
@@ -124,7 +120,7 @@ def test_main_job_on_bundled_data(tmp_path, capsys):
 # warning's own test is test_unidentified_dropout_is_reported_and_predictions_stay_finite).
 @pytest.mark.filterwarnings("ignore::clvlab.errors.UnidentifiedWarning")
 def test_main_job_options_for_plots_and_holdout(tmp_path, retail_csv, capsys):
-    base = ["run", "--out", str(tmp_path / "a"), "--models-dir", str(tmp_path / "m")]
+    base = ["run", "--out-dir", str(tmp_path / "a"), "--models-dir", str(tmp_path / "m")]
     assert main([*base, "--no-plots", "--calibration-end", "none"]) == 0
     out = capsys.readouterr().out
     assert "holdout check" not in out
@@ -132,7 +128,7 @@ def test_main_job_options_for_plots_and_holdout(tmp_path, retail_csv, capsys):
     # A log of one's own gets the holdout check only when asked for.
     own = ["--transactions", str(retail_csv), "--customer-id", "CustomerID", "--datetime", "InvoiceDate"]
     own += ["--time-unit", "D", "--horizon", "365", "--discount-period", "365"]
-    out_b = ["run", "--out", str(tmp_path / "b"), "--models-dir", str(tmp_path / "m"), "--no-plots"]
+    out_b = ["run", "--out-dir", str(tmp_path / "b"), "--models-dir", str(tmp_path / "m"), "--no-plots"]
     assert main([*out_b, *own, "--calibration-end", "2011-08-31"]) == 0
     out = capsys.readouterr().out
     assert "holdout check: models fitted up to 2011-08-31" in out
@@ -141,16 +137,16 @@ def test_main_job_options_for_plots_and_holdout(tmp_path, retail_csv, capsys):
 
 def test_fit_then_predict_on_online_retail(tmp_path, retail_csv, capsys):
     cols = ["--transactions", str(retail_csv), "--customer-id", "CustomerID", "--datetime", "InvoiceDate"]
-    assert main(["fit", *cols, "--model", "bgnbd", "--out", str(tmp_path / "m")]) == 0
+    assert main(["fit", *cols, "--model-kind", "bgnbd", "--models-dir", str(tmp_path / "m")]) == 0
     assert (tmp_path / "m" / "bgnbd.json").exists()
     assert main(["summary", str(tmp_path / "m" / "bgnbd.json")]) == 0
     assert "BetaGeo" in capsys.readouterr().out
     out = tmp_path / "scores.parquet"
     args = [
         "predict",
-        "--model",
+        "--model-file",
         str(tmp_path / "m" / "bgnbd.json"),
-        "--spend-model",
+        "--spend-model-file",
         str(tmp_path / "m" / "gamma_gamma.json"),
         *cols,
         "--horizon",
@@ -188,7 +184,7 @@ def test_unidentified_dropout_is_reported_and_predictions_stay_finite(tmp_path, 
     # A year of online retail shows almost no dropout: the Pareto/NBD MLE runs to s -> 0, beta -> inf.
     cols = ["--transactions", str(retail_csv), "--customer-id", "CustomerID", "--datetime", "InvoiceDate"]
     with pytest.warns(clvlab.UnidentifiedWarning, match=r"flat along s=.*beta="):
-        assert main(["fit", *cols, "--model", "pareto-nbd", "--out", str(tmp_path)]) == 0
+        assert main(["fit", *cols, "--model-kind", "pareto-nbd", "--models-dir", str(tmp_path)]) == 0
     model = clvlab.load(tmp_path / "pareto_nbd.json")
     log = pd.read_csv(retail_csv)
     summary = clvlab.rfm_summary(log, customer_id="CustomerID", datetime="InvoiceDate", time_unit="W")
@@ -200,7 +196,7 @@ def test_unidentified_dropout_is_reported_and_predictions_stay_finite(tmp_path, 
 
 
 def test_bad_input_exits_with_one_line(tmp_path, capsys):
-    assert main(["run", "--transactions", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 2
+    assert main(["run", "--transactions", str(tmp_path / "missing.csv"), "--out-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("clvlab: error:")
     assert "not found" in err
@@ -209,15 +205,17 @@ def test_bad_input_exits_with_one_line(tmp_path, capsys):
     pd.DataFrame({"cust": [1, 2], "date": ["2020-01-01", "2020-01-05"], "amount": [1.0, 2.0]}).to_csv(
         bad, index=False
     )
-    assert main(["run", "--transactions", str(bad), "--out", str(tmp_path)]) == 2
+    assert main(["run", "--transactions", str(bad), "--out-dir", str(tmp_path)]) == 2
     assert "missing column(s) ['customer_id']" in capsys.readouterr().err
     (tmp_path / "model.json").write_bytes(b"\x80\x04\x95junk")
     args = [
         "predict",
-        "--model",
+        "--model-file",
         str(tmp_path / "model.json"),
-        "--spend-model",
+        "--spend-model-file",
         str(tmp_path / "model.json"),
+        "--transactions",
+        str(bad),
         "--output",
         str(tmp_path / "o.csv"),
     ]

@@ -2,18 +2,24 @@
 
 ``clvlab run`` is the main job (summary, fit, value, targeting table, saved models); ``fit``, ``predict``
 and ``summary`` split it into steps for scoring jobs. Every error a user can fix ends the program with a
-one-line message and exit code 2.
+one-line message and exit code 2, and every option is checked before anything is fitted.
+
+Option names mean the same in every subcommand: ``--model-kind`` is a kind of transaction model,
+``--model-file`` / ``--spend-model-file`` are saved model files, ``--models-dir`` is the folder models are
+saved in, ``--out-dir`` the folder of the main job's outputs and ``--output`` one output file. The older
+spellings (``--model``, ``--spend-model``, ``--out``) still work and print a deprecation notice.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,26 +33,88 @@ T = TypeVar("T")
 
 _MODELS = {"bgnbd": "BetaGeo", "pareto-nbd": "ParetoNBD", "mbgnbd": "ModifiedBetaGeo"}
 _MODEL_FILES = {"bgnbd": "bgnbd.json", "pareto-nbd": "pareto_nbd.json", "mbgnbd": "mbgnbd.json"}
+_TIME_UNITS = ["D", "W", "M", "Y"]
+#: One year in each time unit: the default horizon and discount period follow the unit chosen.
+_YEAR = {"D": 365.0, "W": 52.0, "M": 12.0, "Y": 1.0}
+_OUT_DIR = "clvlab-output"
+
+#: Whether a step line ("  fitting ... ") is open on stdout, so that an error starts on a line of its own.
+_open_step = False
 
 
 def _step(message: str, fn: Callable[[], T]) -> T:
     """Run one step of a job and report it with its duration."""
+    global _open_step
     print(f"  {message} ...", end="", flush=True)
+    _open_step = True
     t0 = time.perf_counter()
     result = fn()
+    _open_step = False
     print(f" done ({time.perf_counter() - t0:.2f} s)", flush=True)
     return result
 
 
-def _read_table(path: Path, what: str) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError(f"{what} file not found: {path}")
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (and exit code 2), like clvlab's own errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _Deprecated(argparse.Action):
+    """An old spelling of an option: stores into the new option's ``dest`` and prints a notice."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, new: str, **kwargs: Any) -> None:
+        kwargs.setdefault("default", argparse.SUPPRESS)
+        kwargs.setdefault("help", argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"clvlab: warning: {option_string} is deprecated and will be removed; use {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def _read_table(path: Path, what: str, args: argparse.Namespace) -> pd.DataFrame:
+    _check_input_file(path, what)
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
         return pd.read_parquet(path)
     if name.endswith((".csv", ".csv.gz", ".txt")):
-        return pd.read_csv(path)
+        return pd.read_csv(path, sep=args.sep, decimal=args.decimal)
     raise DataError(f"{path}: {what} must be a .csv or .parquet file")
+
+
+def _check_input_file(path: Path, what: str) -> None:
+    if not path.exists():
+        raise DataError(f"{what} file not found: {path}")
+    if not path.is_file():
+        raise DataError(f"{what} file {path} is not a regular file")
+
+
+def _check_output_file(path: Path, what: str) -> None:
+    if path.suffix.lower() not in {".csv", ".parquet", ".pq"}:
+        raise DataError(f"{what} {path}: output must end in .csv or .parquet")
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a directory, not a file")
+    _check_output_dir(path.parent, what)
+
+
+def _check_output_dir(path: Path, what: str) -> None:
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise DataError(f"{what}: {folder} is a file, not a folder")
+            return
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> Path:
@@ -65,7 +133,20 @@ def _load_log(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 
     if args.transactions is None:
         return clvlab.datasets.load_cdnow_transactions(), "the bundled CDNOW 1/10 sample"
-    return _read_table(Path(args.transactions), "transactions"), str(args.transactions)
+    return _read_table(Path(args.transactions), "transactions", args), str(args.transactions)
+
+
+def _log_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Column names, observation end and date format of the log, as keywords of the log readers."""
+    kw: dict[str, Any] = {
+        "customer_id": args.customer_id,
+        "datetime": args.datetime,
+        "monetary_value": args.amount,
+        "observation_end": args.observation_end,
+    }
+    if args.date_format is not None:
+        kw["date_format"] = args.date_format
+    return kw
 
 
 def _summarise(log: pd.DataFrame, args: argparse.Namespace, time_unit: str) -> pd.DataFrame:
@@ -73,13 +154,77 @@ def _summarise(log: pd.DataFrame, args: argparse.Namespace, time_unit: str) -> p
 
     return clvlab.rfm_summary(
         log,
-        customer_id=args.customer_id,
-        datetime=args.datetime,
-        monetary_value=args.amount,
-        observation_end=args.observation_end,
+        **_log_kwargs(args),
         time_unit=time_unit,
         drop_after_end=args.observation_end is not None,
     )
+
+
+def _number(value: float, option: str) -> float:
+    if math.isnan(value):
+        raise DataError(f"{option}: expected a number, got nan")
+    return value
+
+
+def _resolve_value_options(args: argparse.Namespace, unit: str | None) -> None:
+    """Fill in the horizon and discount period (one year in ``unit``) and check the value options.
+
+    Raises :class:`DataError` naming the option for any value the valuation would refuse later.
+    """
+    year = _YEAR.get(unit) if unit is not None else None
+    for option, name in (("--horizon", "horizon"), ("--discount-period", "discount_period")):
+        if getattr(args, name) is None:
+            if year is None:
+                raise DataError(f"{option} has no default for time unit {unit!r}: state it in time units")
+            setattr(args, name, year)
+    horizon = _number(float(args.horizon), "--horizon")
+    if not horizon > 0:
+        raise DataError(
+            f"--horizon must be positive (in time units, 'inf' for residual value), got {horizon:g}"
+        )
+    period = _number(float(args.discount_period), "--discount-period")
+    if not (period > 0 and math.isfinite(period)):
+        raise DataError(f"--discount-period must be a positive number of time units, got {period:g}")
+    rate = _number(float(args.discount_rate), "--discount-rate")
+    if not (0 <= rate < math.inf):
+        raise DataError(f"--discount-rate must be a non-negative fraction per discount period, got {rate:g}")
+    if rate > 1:
+        raise DataError(
+            f"--discount-rate {rate:g} means {100 * rate:g}% per discount period; the rate is a fraction "
+            f"(did you mean {rate / 100:g}?); rates above 1 are refused"
+        )
+    if not math.isfinite(horizon) and rate == 0:
+        raise DataError(
+            "--horizon inf needs a positive --discount-rate (the undiscounted value is unbounded)"
+        )
+    if args.interval is not None and not (0 < _number(float(args.interval), "--interval") < 1):
+        raise DataError(f"--interval must lie strictly between 0 and 1, e.g. 0.9; got {args.interval:g}")
+    if not 0 <= _number(float(args.high_value_share), "--high-value-share") <= 1:
+        raise DataError(
+            f"--high-value-share must lie in [0, 1] (a share of customers), got {args.high_value_share:g}"
+        )
+    if not 0 <= _number(float(args.active_threshold), "--active-threshold") <= 1:
+        raise DataError(
+            f"--active-threshold must lie in [0, 1] (a probability), got {args.active_threshold:g}"
+        )
+    _channel_costs(args.channel_cost)
+    source = args.acquisition_cost
+    if source is not None:
+        try:
+            float(source)
+        except ValueError:
+            _check_input_file(Path(source), "acquisition cost")
+
+
+def _check_log_options(args: argparse.Namespace) -> None:
+    if len(args.sep) != 1 or len(args.decimal) != 1:
+        raise DataError(
+            f"--sep and --decimal must be one character each, got {args.sep!r} and {args.decimal!r}"
+        )
+    if args.sep == args.decimal:
+        raise DataError(f"--sep and --decimal must differ, both are {args.sep!r}")
+    if getattr(args, "transactions", None) is not None:
+        _check_input_file(Path(args.transactions), "transactions")
 
 
 def _value_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -124,7 +269,7 @@ def _segment_kwargs(args: argparse.Namespace, index: pd.Index) -> dict[str, Any]
             kw["acquisition_cost"] = number
         return kw
     path = Path(source)
-    costs = _read_table(path, "acquisition cost")
+    costs = _read_table(path, "acquisition cost", args)
     if args.customer_id not in costs.columns:
         raise DataError(
             f"{path}: no customer id column {args.customer_id!r} (set it with --customer-id); "
@@ -199,11 +344,25 @@ def _print_models(*models: Any) -> None:
         print(model.summary().round(4).to_string())
 
 
+def _models_dir(args: argparse.Namespace) -> Path:
+    """``--models-dir``, by default ``models/`` under the output folder (never the committed models/)."""
+    if args.models_dir is not None:
+        return Path(args.models_dir)
+    return Path(getattr(args, "out_dir", _OUT_DIR)) / "models"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import clvlab
 
-    out = Path(args.out)
-    models_dir = Path(args.models_dir)
+    # Every option is checked before the data are read and anything is fitted.
+    _check_log_options(args)
+    _resolve_value_options(args, args.time_unit)
+    out = Path(args.out_dir)
+    models_dir = _models_dir(args)
+    _check_output_dir(out, "--out-dir")
+    _check_output_dir(models_dir, "--models-dir")
+    if args.top < 0:
+        raise DataError(f"--top must be a non-negative number of rows, got {args.top}")
     log, source = _load_log(args)
     print(f"clvlab {clvlab.__version__}: main job on {source}")
     summary = _step(f"summarising {len(log):,} transactions", lambda: _summarise(log, args, args.time_unit))
@@ -212,7 +371,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"time unit {args.time_unit!r}"
     )
     kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}  # option errors before fitting
-    transaction, spend = _fit_models(summary, args.model)
+    calibration_end = _calibration_end(args)
+    split = None if calibration_end is None else _holdout_split(log, args, calibration_end)
+    transaction, spend = _fit_models(summary, args.model_kind)
     _print_models(transaction, spend)
     print()
     table = _step(
@@ -220,10 +381,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         lambda: clvlab.predict_customer_value(transaction, spend, summary, **kwargs),
     )
     written = [_write_table(table, out / "targeting.csv"), _write_table(table, out / "targeting.parquet")]
-    calibration_end = _calibration_end(args)
-    split, holdout_models = None, None
-    if calibration_end is not None:
-        split, holdout_models = _holdout_check(log, args, calibration_end)
+    holdout_models = None
+    if split is not None and calibration_end is not None:
+        holdout_models = _holdout_check(split, args, calibration_end)
     if not args.no_plots:
         written += _step(
             "drawing diagnostic plots",
@@ -237,7 +397,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     tiers, actions = _print_segments(table, args, args.time_unit)
     written.append(_write_table(tiers, out / "segments.csv"))
     written.append(_write_table(actions, out / "action_segments.csv"))
-    written.append(transaction.save(models_dir / _MODEL_FILES[args.model]))
+    written.append(transaction.save(models_dir / _MODEL_FILES[args.model_kind]))
     written.append(spend.save(models_dir / "gamma_gamma.json"))
     print("\nwrote:")
     for path in written:
@@ -256,31 +416,29 @@ def _calibration_end(args: argparse.Namespace) -> str | None:
     return _CDNOW_CALIBRATION_END if args.transactions is None else None
 
 
-def _holdout_check(
-    log: pd.DataFrame, args: argparse.Namespace, calibration_end: str
-) -> tuple[pd.DataFrame, tuple[Any, Any]]:
+def _holdout_split(log: pd.DataFrame, args: argparse.Namespace, calibration_end: str) -> pd.DataFrame:
+    """The calibration/holdout summary (made before any fit, so a bad --calibration-end fails fast)."""
+    import clvlab
+
+    return _step(
+        f"splitting at {calibration_end} (calibration / holdout)",
+        lambda: clvlab.calibration_holdout_split(
+            log, **_log_kwargs(args), calibration_end=calibration_end, time_unit=args.time_unit
+        ),
+    )
+
+
+def _holdout_check(split: pd.DataFrame, args: argparse.Namespace, calibration_end: str) -> tuple[Any, Any]:
     """Fit the models on the calibration period and print how they predict the holdout period."""
     import clvlab
 
-    split = _step(
-        f"splitting at {calibration_end} (calibration / holdout)",
-        lambda: clvlab.calibration_holdout_split(
-            log,
-            customer_id=args.customer_id,
-            datetime=args.datetime,
-            monetary_value=args.amount,
-            calibration_end=calibration_end,
-            observation_end=args.observation_end,
-            time_unit=args.time_unit,
-        ),
-    )
     cal = split[["frequency", "recency", "T", "monetary_value"]]
     cal.attrs = dict(split.attrs)
-    models = _fit_models(cal, args.model)
+    models = _fit_models(cal, args.model_kind)
     metrics = clvlab.evaluate(models[0], split, spend_model=models[1])
     print(f"\nholdout check: models fitted up to {calibration_end}, predicting the holdout period:")
     print(metrics["value"].round(3).to_string())
-    return split, models
+    return models
 
 
 def _report_plots(
@@ -296,7 +454,7 @@ def _report_plots(
     """The diagnostic PNGs: of the final models, and of the calibration-period models on the holdout."""
     from clvlab.plotting import write_report_plots
 
-    out = Path(args.out)
+    out = Path(args.out_dir)
     paths = write_report_plots(transaction, spend, summary, out, table=table)
     if split is not None and holdout_models is not None:
         paths += write_report_plots(
@@ -313,36 +471,121 @@ def _report_plots(
     return paths
 
 
+def _write_summary(summary: pd.DataFrame, path: Path) -> Path:
+    """Write a summary with its time unit: a ``time_unit`` column (CSV and Parquet) and, in Parquet, attrs."""
+    unit = summary.attrs.get("time_unit")
+    labelled = summary.assign(time_unit=unit)  # a new frame; attrs (the unit) go into Parquet's metadata
+    labelled.attrs = dict(summary.attrs)
+    return _write_table(labelled, path)
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_log_options(args)
+    models_dir = _models_dir(args)
+    _check_output_dir(models_dir, "--models-dir")
+    if args.summary_output is not None:
+        _check_output_file(Path(args.summary_output), "--summary-output")
     log, source = _load_log(args)
     print(f"fitting on {source}")
     summary = _step("summarising", lambda: _summarise(log, args, args.time_unit))
-    transaction, spend = _fit_models(summary, args.model)
+    transaction, spend = _fit_models(summary, args.model_kind)
     _print_models(transaction, spend)
-    out = Path(args.out)
-    paths = [transaction.save(out / _MODEL_FILES[args.model]), spend.save(out / "gamma_gamma.json")]
+    paths = [
+        transaction.save(models_dir / _MODEL_FILES[args.model_kind]),
+        spend.save(models_dir / "gamma_gamma.json"),
+    ]
+    if args.summary_output is not None:
+        paths.append(_write_summary(summary, Path(args.summary_output)))
     print("\nwrote:\n" + "\n".join(f"  {p}" for p in paths))
     return 0
+
+
+def _read_summary(path: Path, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+    """Read a summary file and its time unit: recorded in the file, else stated with --time-unit.
+
+    The unit is read from the Parquet metadata (``attrs["time_unit"]``) or from a ``time_unit`` column
+    (which clvlab writes into CSV and Parquet); a unit stated with ``--time-unit`` must agree with it.
+    """
+    summary = _read_table(path, "summary", args)
+    recorded = summary.attrs.get("time_unit")
+    if "time_unit" in summary.columns:
+        units = sorted({str(u) for u in summary["time_unit"].dropna()})
+        if len(units) > 1:
+            raise DataError(f"{path}: the time_unit column holds several units {units}; a summary has one")
+        if units and recorded is not None and units[0] != recorded:
+            raise DataError(
+                f"{path}: the time_unit column says {units[0]!r} but the file's metadata says {recorded!r}"
+            )
+        recorded = units[0] if units else recorded
+        summary = summary.drop(columns="time_unit")
+    if args.customer_id in summary.columns:
+        summary = summary.set_index(args.customer_id)
+    stated = args.time_unit
+    if recorded is None and stated is None:
+        raise DataError(
+            f"{path} records no time unit (no attrs['time_unit'] in its Parquet metadata, no time_unit "
+            "column): state the unit of its recency and T with --time-unit"
+        )
+    if recorded is not None and stated is not None and str(recorded) != stated:
+        raise DataError(f"--time-unit {stated!r} but {path} records time unit {recorded!r}")
+    unit = str(recorded) if recorded is not None else str(stated)
+    summary.attrs = {**summary.attrs, "time_unit": unit}  # summary is this function's own frame
+    return summary, unit
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     import clvlab
 
-    transaction = clvlab.load(args.model)
-    spend = clvlab.load(args.spend_model)
+    # Options first, then the model files, then the data: nothing is read before the options are checked.
+    if args.transactions is None and args.summary is None:
+        raise DataError(
+            "predict needs the customers to score: --transactions FILE (a transaction log) or --summary "
+            "FILE (a customer summary); the bundled CDNOW data are the default of 'clvlab run' only"
+        )
+    if args.transactions is not None and args.summary is not None:
+        raise DataError("give either --transactions or --summary, not both")
+    for option, name in (("--model-file", "model_file"), ("--spend-model-file", "spend_model_file")):
+        if getattr(args, name) is None:
+            raise DataError(f"predict needs {option} FILE (a model saved by 'clvlab fit' or 'clvlab run')")
+    _check_log_options(args)
+    output = Path(args.output)
+    _check_output_file(output, "--output")
+    if args.summary is not None:
+        _check_input_file(Path(args.summary), "summary")
+    transaction = clvlab.load(args.model_file)
+    spend = clvlab.load(args.spend_model_file)
     if not isinstance(transaction, TransactionModel):
-        raise DataError(f"--model {args.model} holds a {type(transaction).__name__}, not a transaction model")
+        raise DataError(
+            f"--model-file {args.model_file} holds a {type(transaction).__name__}, not a transaction model"
+        )
     if not isinstance(spend, GammaGamma):
         raise DataError(
-            f"--spend-model {args.spend_model} holds a {type(spend).__name__}, not a GammaGamma model"
+            f"--spend-model-file {args.spend_model_file} holds a {type(spend).__name__}, "
+            "not a GammaGamma model"
         )
-    unit = transaction.time_unit_ or "D"
+    fitted = transaction.time_unit_
+    if (
+        args.time_unit is not None
+        and fitted is not None
+        and args.time_unit != fitted
+        and args.summary is None
+    ):
+        raise DataError(
+            f"--time-unit {args.time_unit!r} but the model {args.model_file} was fitted in time unit "
+            f"{fitted!r}"
+        )
+    _resolve_value_options(args, fitted if fitted is not None else args.time_unit)
     if args.summary is not None:
-        summary = _read_table(Path(args.summary), "summary")
-        if args.customer_id in summary.columns:
-            summary = summary.set_index(args.customer_id)
-        summary.attrs["time_unit"] = unit
+        summary, unit = _read_summary(Path(args.summary), args)
+        if fitted is not None and unit != fitted:
+            raise DataError(
+                f"the summary {args.summary} is in time unit {unit!r} but the model {args.model_file} was "
+                f"fitted in {fitted!r}: rebuild the summary in {fitted!r} (or fit the model in {unit!r})"
+            )
     else:
+        unit = fitted if fitted is not None else args.time_unit
+        if unit is None:
+            raise DataError(f"the model {args.model_file} records no time unit: state it with --time-unit")
         log, _ = _load_log(args)
         summary = _summarise(log, args, unit)
     kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}
@@ -350,7 +593,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         f"scoring {len(summary):,} customers",
         lambda: clvlab.predict_customer_value(transaction, spend, summary, **kwargs),
     )
-    path = _write_table(table, Path(args.output))
+    path = _write_table(table, output)
+    print(
+        f"\nCLV over {args.horizon:g} {unit} at {100 * args.discount_rate:g}% per "
+        f"{args.discount_period:g} {unit}"
+    )
     _print_segments(table, args, unit)
     print(f"\nwrote {path} ({len(table):,} rows)")
     return 0
@@ -366,19 +613,51 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_log_options(p: argparse.ArgumentParser, *, with_time_unit: bool = True) -> None:
+def _add_log_options(p: argparse.ArgumentParser, *, transactions_help: str) -> argparse._ArgumentGroup:
     g = p.add_argument_group("transaction log")
-    g.add_argument("--transactions", help="CSV or Parquet transaction log (default: the bundled CDNOW log)")
+    g.add_argument("--transactions", metavar="FILE", help=transactions_help)
     g.add_argument("--customer-id", default="customer_id", help="customer id column (default: %(default)s)")
     g.add_argument("--datetime", default="date", help="date column (default: %(default)s)")
     g.add_argument("--amount", default="amount", help="amount column (default: %(default)s)")
     g.add_argument(
+        "--date-format",
+        metavar="FORMAT",
+        help="strftime format of string dates, e.g. %%d/%%m/%%Y (also for --observation-end and "
+        "--calibration-end); without it, dates that read both day-first and month-first are refused",
+    )
+    g.add_argument(
         "--observation-end", help="last day of observation; later rows are ignored (default: last date)"
     )
-    if with_time_unit:
-        g.add_argument(
-            "--time-unit", default="W", choices=["D", "W", "M", "Y"], help="time unit (default: W)"
-        )
+    g.add_argument(
+        "--sep", default=",", help="column separator of CSV input files, e.g. ';' (default: %(default)s)"
+    )
+    g.add_argument(
+        "--decimal",
+        default=".",
+        help="decimal mark of numbers in CSV input files; --decimal , for 1,5 (default: %(default)s)",
+    )
+    return g
+
+
+def _add_time_unit(g: argparse._ArgumentGroup) -> None:
+    g.add_argument(
+        "--time-unit",
+        default="W",
+        choices=_TIME_UNITS,
+        help="time unit of the summary and the models: days, weeks, months, years (default: W)",
+    )
+
+
+def _add_model_kind(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model-kind",
+        choices=sorted(_MODELS),
+        default="bgnbd",
+        help="kind of transaction model (default: %(default)s)",
+    )
+    p.add_argument(
+        "--model", dest="model_kind", choices=sorted(_MODELS), action=_Deprecated, new="--model-kind"
+    )
 
 
 def _add_value_options(p: argparse.ArgumentParser) -> None:
@@ -386,14 +665,18 @@ def _add_value_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--horizon",
         type=float,
-        default=52.0,
-        help="horizon in time units; 'inf' for residual value (default: 52)",
+        help="horizon in time units; 'inf' for residual value (default: one year: 365 D, 52 W, 12 M, 1 Y)",
     )
     g.add_argument(
-        "--discount-rate", type=float, default=0.10, help="rate per discount period (default: 0.10)"
+        "--discount-rate",
+        type=float,
+        default=0.10,
+        help="rate per discount period, as a fraction: 0.10 for 10%% (default: 0.10)",
     )
     g.add_argument(
-        "--discount-period", type=float, default=52.0, help="period length in time units (default: 52)"
+        "--discount-period",
+        type=float,
+        help="discount period in time units (default: one year: 365 D, 52 W, 12 M, 1 Y)",
     )
     g.add_argument("--interval", type=float, help="add CLV bounds at this level, e.g. 0.9")
     g = p.add_argument_group("acquisition cost and segments")
@@ -426,7 +709,7 @@ def _add_value_options(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="clvlab",
         description="Probabilistic customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma.",
     )
@@ -440,24 +723,30 @@ def _parser() -> argparse.ArgumentParser:
         epilog="examples:\n  clvlab run                      # the bundled CDNOW data, into ./clvlab-output\n"
         "  clvlab run --acquisition-cost 25                # CLV:CAC and payback at a CAC of 25\n"
         "  clvlab run --acquisition-cost channels.csv --channel-cost search=40 --channel-cost referral=10\n"
-        "  clvlab run --transactions log.parquet --customer-id cust --datetime day --amount value \\\n"
-        "      --time-unit D --horizon 365 --discount-rate 0.1 --discount-period 365 --out results",
+        "  clvlab run --transactions log.csv --sep ';' --decimal , --date-format %d.%m.%Y \\\n"
+        "      --customer-id cust --datetime day --amount value --time-unit D --out-dir results\n"
+        "      # CLV over 365 days at 10% a year: the horizon and discount period follow --time-unit",
     )
-    _add_log_options(run)
-    run.add_argument(
-        "--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)"
+    g = _add_log_options(
+        run, transactions_help="CSV or Parquet transaction log (default: the bundled CDNOW log)"
     )
+    _add_time_unit(g)
+    _add_model_kind(run)
     _add_value_options(run)
-    run.add_argument("--out", default="clvlab-output", help="output directory (default: %(default)s)")
     run.add_argument(
-        "--models-dir", default="models", help="where to save the fitted models (default: %(default)s)"
+        "--out-dir", default=_OUT_DIR, help="folder for the table, segments and plots (default: %(default)s)"
+    )
+    run.add_argument("--out", dest="out_dir", action=_Deprecated, new="--out-dir")
+    run.add_argument(
+        "--models-dir",
+        help="folder for the fitted model files (default: OUT_DIR/models, i.e. clvlab-output/models)",
     )
     run.add_argument("--top", type=int, default=10, help="rows of the table to print (default: 10)")
     run.add_argument(
         "--calibration-end",
         help="also fit on the log up to this date and print how well it predicts the rest (holdout "
-        f"check, with plots in OUT/holdout); default {_CDNOW_CALIBRATION_END} for the bundled CDNOW data, "
-        "none otherwise; 'none' turns it off",
+        f"check, with plots in OUT_DIR/holdout); default {_CDNOW_CALIBRATION_END} for the bundled CDNOW "
+        "data, none otherwise; 'none' turns it off",
     )
     run.add_argument("--no-plots", action="store_true", help="do not write the diagnostic PNGs")
     run.set_defaults(func=_cmd_run)
@@ -466,31 +755,59 @@ def _parser() -> argparse.ArgumentParser:
         "fit",
         help="fit a transaction model and Gamma-Gamma and save them",
         formatter_class=raw,
-        epilog="example:\n  clvlab fit --transactions log.csv --model pareto-nbd --out models",
+        epilog="example:\n"
+        "  clvlab fit --transactions log.csv --model-kind pareto-nbd --models-dir models \\\n"
+        "      --summary-output summary.csv   # the summary, with its time unit, for predict --summary",
     )
-    _add_log_options(fit)
+    g = _add_log_options(
+        fit, transactions_help="CSV or Parquet transaction log (default: the bundled CDNOW log)"
+    )
+    _add_time_unit(g)
+    _add_model_kind(fit)
+    fit.add_argument("--models-dir", help=f"folder for the model files (default: {_OUT_DIR}/models)")
+    fit.add_argument("--out", dest="models_dir", action=_Deprecated, new="--models-dir")
     fit.add_argument(
-        "--model", choices=sorted(_MODELS), default="bgnbd", help="transaction model (default: bgnbd)"
+        "--summary-output",
+        metavar="FILE",
+        help="also write the customer summary (.csv or .parquet) with a time_unit column",
     )
-    fit.add_argument("--out", default="models", help="directory for the model files (default: %(default)s)")
     fit.set_defaults(func=_cmd_fit)
 
     predict = sub.add_parser(
         "predict",
         help="score customers with saved models and write the targeting table",
         formatter_class=raw,
-        epilog="example:\n  clvlab predict --model models/bgnbd.json \\\n"
-        "      --spend-model models/gamma_gamma.json \\\n"
-        "      --transactions new_log.csv --output scores.parquet",
+        epilog="examples:\n  clvlab predict --model-file models/bgnbd.json \\\n"
+        "      --spend-model-file models/gamma_gamma.json \\\n"
+        "      --transactions new_log.csv --output scores.parquet\n"
+        "  clvlab predict --model-file models/bgnbd.json --spend-model-file models/gamma_gamma.json \\\n"
+        "      --summary summary.csv --time-unit W --output scores.csv\n"
+        "      # --time-unit states the unit of a summary that does not record it",
     )
-    predict.add_argument("--model", required=True, help="saved transaction model (JSON)")
-    predict.add_argument("--spend-model", required=True, help="saved Gamma-Gamma model (JSON)")
-    _add_log_options(predict, with_time_unit=False)
+    predict.add_argument("--model-file", metavar="FILE", help="saved transaction model (JSON); required")
+    predict.add_argument("--model", dest="model_file", action=_Deprecated, new="--model-file")
     predict.add_argument(
-        "--summary", help="score a summary file (frequency, recency, T, monetary_value) instead"
+        "--spend-model-file", metavar="FILE", help="saved Gamma-Gamma model (JSON); required"
+    )
+    predict.add_argument(
+        "--spend-model", dest="spend_model_file", action=_Deprecated, new="--spend-model-file"
+    )
+    g = _add_log_options(
+        predict, transactions_help="CSV or Parquet transaction log of the customers to score"
+    )
+    g.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="score a summary file (frequency, recency, T, monetary_value) instead of a log; its time "
+        "unit is read from the file (time_unit column or Parquet metadata) or stated with --time-unit",
+    )
+    g.add_argument(
+        "--time-unit",
+        choices=_TIME_UNITS,
+        help="time unit of --summary when the file does not record it; must be the model's",
     )
     _add_value_options(predict)
-    predict.add_argument("--output", required=True, help="output file, .csv or .parquet")
+    predict.add_argument("--output", required=True, metavar="FILE", help="output file, .csv or .parquet")
     predict.set_defaults(func=_cmd_predict)
 
     summary = sub.add_parser(
@@ -504,16 +821,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line; an OSError without its errno prefix."""
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = {
+            FileNotFoundError: "no such file",
+            IsADirectoryError: "is a directory, not a file",
+            NotADirectoryError: "a part of the path is a file, not a folder",
+            PermissionError: "permission denied",
+        }.get(type(exc), exc.strerror.lower())
+        where = exc.filename if exc.filename is not None else ""
+        message = f"{reason}: {where}" if where != "" else reason
+    else:
+        message = str(exc)
+    return " ".join(message.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
+    """Run the command line; return the process exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``clvlab`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on an error the user can fix (one line on stderr), 130 when interrupted.
+    """
+    global _open_step
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (DataError, ModelFileError, NotFittedError, FileNotFoundError, ValueError) as exc:
-        print(f"\nclvlab: error: {exc}", file=sys.stderr)
+    except (DataError, ModelFileError, NotFittedError, ValueError, OSError) as exc:
+        if _open_step:
+            print(flush=True)
+            _open_step = False
+        print(f"clvlab: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nclvlab: interrupted", file=sys.stderr)
+        if _open_step:
+            print(flush=True)
+            _open_step = False
+        print("clvlab: interrupted", file=sys.stderr)
         return 130
 
 
