@@ -133,6 +133,7 @@ def describe_customers(
     margin: float = 1.0,
     discount_rate: float = 0.0,
     allow_returns: bool = False,
+    date_format: str | None = None,
 ) -> CustomerDescription:
     r"""Average order value, purchase frequency, lifespan, retention, churn and the simple CLV formula.
 
@@ -154,7 +155,11 @@ def describe_customers(
     discount_rate : float
         Discount rate per period of the simple CLV (0 = undiscounted, the textbook formula).
     allow_returns : bool
-        As in :func:`clvlab.rfm_summary`: negative amounts are netted against the same day's purchases.
+        As in :func:`clvlab.rfm_summary`: negative amounts are netted against purchases (a fully returned
+        occasion is no order, and a customer is active in a period only with an order left in it).
+    date_format : str, optional
+        strftime format of string dates (and of a string ``observation_end``), as in
+        :func:`clvlab.rfm_summary`.
 
     Returns
     -------
@@ -225,17 +230,19 @@ def describe_customers(
         raise DataError(f"margin must be a non-negative share of revenue, got {margin!r}")
     if not (np.isfinite(discount_rate) and discount_rate >= 0):
         raise DataError(f"discount_rate must be a non-negative rate per period, got {discount_rate!r}")
-    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns)
-    end = _resolve_end(log, observation_end, drop_after_end, "observation_end")
+    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns, date_format)
+    end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
     keep = log.days <= end
-    occ = _occasions(log, None if keep.all() else keep)
+    occ = _occasions(log, None if keep.all() else keep, per_occasion=True)
     assert occ.total_amount is not None
+    assert occ.occasion_codes is not None
+    assert occ.occasion_days is not None
     starts = period_starts(int(occ.first.min()), end, period)
     n_periods = len(starts)
     cohort = np.searchsorted(starts, occ.first, side="right") - 1
 
-    # Active (customer, period) pairs from the rows, then periods since acquisition.
-    codes, days = log.codes[keep], log.days[keep]
+    # Active (customer, period) pairs from the purchase occasions, then periods since acquisition.
+    codes, days = occ.occasion_codes, occ.occasion_days
     pair = np.unique(codes * n_periods + (np.searchsorted(starts, days, side="right") - 1))
     pair_code, pair_period = np.divmod(pair, n_periods)
     pair_cohort = cohort[np.searchsorted(occ.codes, pair_code)]
@@ -404,6 +411,7 @@ def compare_simple_clv(
     top: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5),
     drop_after_end: bool = False,
     allow_returns: bool = False,
+    date_format: str | None = None,
 ) -> SimpleModelComparison:
     """Compare the simple CLV formula with a model's CLV on a calibration / holdout split.
 
@@ -432,6 +440,9 @@ def compare_simple_clv(
         Shares of customers for the ``capture`` table.
     drop_after_end, allow_returns : bool
         As in :func:`clvlab.calibration_holdout_split`.
+    date_format : str, optional
+        strftime format of string dates, ``calibration_end`` and ``observation_end``, as in
+        :func:`clvlab.rfm_summary`.
 
     Returns
     -------
@@ -486,6 +497,7 @@ def compare_simple_clv(
         time_unit=unit,
         drop_after_end=drop_after_end,
         allow_returns=allow_returns,
+        date_format=date_format,
     )
     desc = describe_customers(
         transactions,
@@ -496,6 +508,7 @@ def compare_simple_clv(
         observation_end=calibration_end,
         drop_after_end=True,
         allow_returns=allow_returns,
+        date_format=date_format,
     )
     index = split.index
     if not desc.customers.index.equals(index):  # pragma: no cover - both come from the same log reader

@@ -5,6 +5,7 @@ Everything here reads the caller's frame and returns new arrays; nothing writes 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,38 +84,173 @@ def customer_ids(values: pd.Series, column: str) -> pd.Series:
     return values
 
 
-def to_days(values: pd.Series, column: str) -> npt.NDArray[np.int64]:
+#: A UTC offset (or Z / UTC / GMT) right after a time of day at the end of a date string.
+_OFFSET = r"(\d:\d\d(?::\d\d(?:[.,]\d*)?)?)\s*(?:Z|UTC|GMT|[+-]\d\d(?::?\d\d)?)$"
+
+#: A day-first format to quote in error messages when none can be guessed.
+_EXAMPLE_FORMAT = "%d/%m/%Y"
+
+
+def _strptime(values: pd.Series, fmt: str, *, dayfirst: bool = False) -> pd.Series:
+    """Parse strings with ``fmt`` (a strftime format, ``"ISO8601"`` or ``"mixed"``); NaT where they fail.
+
+    Time-zone offsets are dropped so that each date keeps its local calendar day (wall-clock time), also
+    when the offsets differ between values (which pandas refuses to parse into one column).
+    """
+    try:
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce", dayfirst=dayfirst)
+    except ValueError as exc:
+        if "timezone" not in str(exc).lower():
+            raise
+        wall = values.astype(str).str.replace(_OFFSET, r"\1", regex=True)
+        if fmt not in ("ISO8601", "mixed"):
+            fmt = fmt.replace("%z", "").replace("%Z", "").strip()
+        parsed = pd.to_datetime(wall, format=fmt, errors="coerce", dayfirst=dayfirst)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
+def _guess_format(values: pd.Series) -> str | None:
+    """The strftime format pandas guesses from the first values (month first where both fit)."""
+    from pandas.tseries.api import guess_datetime_format
+
+    for value in values.iloc[:20]:
+        if isinstance(value, str):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fmt = guess_datetime_format(value, dayfirst=False)
+            if fmt is not None:
+                return fmt
+    return None
+
+
+def _swap_day_month(fmt: str) -> str | None:
+    """``fmt`` with day and month swapped, or None when it has no day-month order to swap.
+
+    Year-first formats (``%Y/%m/%d``, ISO order) are not swapped: nobody writes year, day, month.
+    """
+    if "%d" not in fmt or "%m" not in fmt:
+        return None
+    year = min((i for i in (fmt.find("%Y"), fmt.find("%y")) if i >= 0), default=-1)
+    if 0 <= year < min(fmt.index("%d"), fmt.index("%m")):
+        return None
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def _refuse_ambiguous(
+    what: str, values: pd.Series, day_first: pd.Series, month_first: pd.Series, fmt: str | None
+) -> None:
+    """Raise :class:`DataError` if a value reads as two different dates, day first and month first."""
+    differ = (day_first.notna() & month_first.notna() & (day_first != month_first)).to_numpy()
+    if not differ.any():
+        return
+    pos = int(np.flatnonzero(differ)[0])
+    suggestion = fmt if fmt is not None else _EXAMPLE_FORMAT
+    raise DataError(
+        f"{what} has dates that read as different days day-first and month-first: {values.iloc[pos]!r} is "
+        f"{day_first.iloc[pos].date()} day-first but {month_first.iloc[pos].date()} month-first "
+        f"({int(differ.sum())} such distinct value(s)). Pass date_format= with the format of the dates, "
+        f'for example date_format="{suggestion}" (strftime codes: %d day, %m month, %Y year)'
+    )
+
+
+def _read_strings(values: pd.Series, what: str) -> pd.Series:
+    """Parse distinct date strings given without a format; NaT where they cannot be read.
+
+    ISO dates (year first) are read directly. Other values are read both day first and month first
+    (each falling back to the other order only where it must, as for "13/01/2024"); a value that reads
+    as two different dates is refused, so the reading of a row never depends on the other rows.
+    """
+    iso = _strptime(values, "ISO8601")
+    if iso.notna().all():
+        return iso
+    fmt = _guess_format(values)
+    other = _swap_day_month(fmt) if fmt is not None else None
+    if fmt is None:
+        parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    elif other is None:
+        parsed = _strptime(values, fmt)
+    else:
+        first, second = _strptime(values, fmt), _strptime(values, other)
+        day_first_fmt = fmt if fmt.index("%d") < fmt.index("%m") else other
+        day, month = (first, second) if day_first_fmt == fmt else (second, first)
+        _refuse_ambiguous(what, values, day, month, day_first_fmt)
+        parsed = first.fillna(second)
+    parsed = parsed.fillna(iso)
+    left = parsed.isna().to_numpy()
+    if left.any():  # values of another form: pandas' (dateutil's) reading, both ways
+        rest = values[left]
+        month = _strptime(rest, "mixed", dayfirst=False)
+        day = _strptime(rest, "mixed", dayfirst=True)
+        _refuse_ambiguous(what, rest, day, month, None)
+        parsed = parsed.astype(month.dtype)
+        parsed[left] = month.fillna(day).to_numpy()
+    return parsed
+
+
+def _parse_dates(
+    values: pd.Series, what: str, date_format: str | None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Days since 1970-01-01 of non-null, non-datetime64 values, and where they could not be read.
+
+    Each distinct value is parsed once (logs repeat their dates).
+    """
+    codes, uniques = pd.factorize(values)
+    distinct = pd.Series(uniques)
+    parsed = _strptime(distinct, date_format) if date_format is not None else _read_strings(distinct, what)
+    bad_distinct = parsed.isna().to_numpy()
+    days = parsed.to_numpy().astype("datetime64[D]").view(np.int64)
+    return days[codes], bad_distinct[codes]
+
+
+def to_days(values: pd.Series, column: str, date_format: str | None = None) -> npt.NDArray[np.int64]:
     """Convert a date column to whole calendar days since 1970-01-01.
 
-    Accepts datetime64 (naive or timezone-aware: the local calendar day is kept), ``datetime.date``
-    objects and parseable strings. Times of day are dropped: purchases on one calendar day are one
-    purchase occasion.
+    Parameters
+    ----------
+    values : pandas.Series
+        datetime64 (naive or timezone-aware: the local calendar day is kept), ``datetime.date`` objects
+        or date strings.
+    column : str
+        The column's name, for error messages.
+    date_format : str, optional
+        strftime format of string dates (e.g. ``"%d/%m/%Y"``); ignored for datetime64 columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 days since 1970-01-01. Times of day are dropped: purchases on one calendar day are one
+        purchase occasion. Time-zone offsets in strings are dropped too (the local calendar day counts),
+        also when they differ between rows.
+
+    Raises
+    ------
+    DataError
+        For missing or unparseable dates, numbers, values that do not match ``date_format``, and string
+        dates without ``date_format`` that read as different days day-first and month-first.
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_localize(None)
-    if not pd.api.types.is_datetime64_dtype(values.dtype):
-        null_before = values.isna().to_numpy()
-        if null_before.any():
-            raise DataError(f"column {column!r} has missing dates: {first_bad_row(null_before)}")
-        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-            raise DataError(
-                f"column {column!r} holds numbers ({values.dtype}), not dates; convert it first, for "
-                "example pandas.to_datetime(df[col].astype(str), format='%Y%m%d')"
-            )
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_localize(None)
-        bad = parsed.isna().to_numpy()
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"column {column!r} has unparseable dates: {first_bad_row(bad)}, value {values.iloc[pos]!r}"
-            )
-        values = parsed
-    null = values.isna().to_numpy()
-    if null.any():
-        raise DataError(f"column {column!r} has missing dates: {first_bad_row(null)}")
-    return values.to_numpy().astype("datetime64[D]").view(np.int64)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        null = values.isna().to_numpy()
+        if null.any():
+            raise DataError(f"column {column!r} has missing dates: {first_bad_row(null)}")
+        return values.to_numpy().astype("datetime64[D]").view(np.int64)
+    null_before = values.isna().to_numpy()
+    if null_before.any():
+        raise DataError(f"column {column!r} has missing dates: {first_bad_row(null_before)}")
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        raise DataError(
+            f"column {column!r} holds numbers ({values.dtype}), not dates; convert it first, for "
+            "example pandas.to_datetime(df[col].astype(str), format='%Y%m%d')"
+        )
+    days, bad = _parse_dates(values, f"column {column!r}", date_format)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        what = f"dates not matching date_format {date_format!r}" if date_format else "unparseable dates"
+        raise DataError(f"column {column!r} has {what}: {first_bad_row(bad)}, value {values.iloc[pos]!r}")
+    return days
 
 
 def to_amounts(values: pd.Series, column: str, *, allow_negative: bool) -> npt.NDArray[np.float64]:
@@ -139,8 +275,18 @@ def to_amounts(values: pd.Series, column: str, *, allow_negative: bool) -> npt.N
     return arr
 
 
-def to_day(value: Any, name: str) -> int:
-    """Convert one date-like value (string, date, Timestamp) to whole days since 1970-01-01."""
+def to_day(value: Any, name: str, date_format: str | None = None) -> int:
+    """Convert one date-like value (string, date, Timestamp) to whole days since 1970-01-01.
+
+    Strings are read by the rules of :func:`to_days` (``date_format``, day-first / month-first
+    ambiguity, time-zone offsets).
+    """
+    if isinstance(value, str):
+        days, bad = _parse_dates(pd.Series([value], dtype=object), name, date_format)
+        if bad[0]:
+            hint = f" matching date_format {date_format!r}" if date_format is not None else ""
+            raise DataError(f"{name} is not a date{hint}: {value!r}")
+        return int(days[0])
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

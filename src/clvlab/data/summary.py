@@ -48,6 +48,7 @@ class _Log:
     name: str  # the customer id column
     days: npt.NDArray[np.int64]  # per row: calendar day (days since 1970-01-01)
     amounts: npt.NDArray[np.float64] | None
+    returns: bool = False  # amounts may be returns: occasions are netted (see _net_returns)
 
     def ids(self, codes: npt.NDArray[np.int64]) -> pd.Index:
         """The customer ids of ``codes``."""
@@ -67,6 +68,8 @@ class _Occasions:
     last: npt.NDArray[np.int64]  # last day
     first_amount: npt.NDArray[np.float64] | None  # value of the first occasion
     total_amount: npt.NDArray[np.float64] | None  # value of all occasions
+    occasion_codes: npt.NDArray[np.int64] | None = None  # per occasion (only when asked for)
+    occasion_days: npt.NDArray[np.int64] | None = None  # per occasion (only when asked for)
 
 
 #: Bits available for packing (customer, day, row) into one non-negative int64.
@@ -99,13 +102,14 @@ def _read_log(
     datetime: str,
     monetary_value: str | None,
     allow_returns: bool,
+    date_format: str | None = None,
 ) -> _Log:
     columns = [customer_id, datetime] + ([monetary_value] if monetary_value is not None else [])
     if len(set(columns)) != len(columns):
         raise DataError(f"customer_id, datetime and monetary_value must name different columns: {columns}")
     frame = select_columns(transactions, columns)
     ids_col = customer_ids(frame[customer_id], customer_id)
-    days = to_days(frame[datetime], datetime)
+    days = to_days(frame[datetime], datetime, date_format)
     amounts = (
         to_amounts(frame[monetary_value], monetary_value, allow_negative=allow_returns)
         if monetary_value is not None
@@ -120,15 +124,53 @@ def _read_log(
         name=customer_id,
         days=days,
         amounts=amounts,
+        returns=allow_returns and amounts is not None,
     )
 
 
-def _occasions(log: _Log, keep: npt.NDArray[np.bool_] | None = None) -> _Occasions:
+def _net_returns(customer: npt.NDArray[np.int64], value: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Value of each occasion that is left once later returns are netted against it.
+
+    ``customer`` and ``value`` are occasions sorted by customer, then day; ``value`` is the day's net
+    amount. A day with a net value <= 0 is a return of -value: it takes back the customer's most recent
+    earlier purchase occasion that still has value left, then the one before, and so on (last in, first
+    out); what it takes back beyond everything bought before it is ignored. Returns 0 for return days and
+    fully returned occasions.
+
+    Vectorised with the levels of a stack: within a customer, the reflected running sum
+    R_i = S_i - min(0, min_{j<=i} S_j) of the values (S the running sum) is the value held after
+    occasion i; purchase i holds the levels (R_i - v_i, R_i], of which those below min_{j>=i} R_j survive.
+    Only customers with a return day are computed.
+    """
+    returns = value <= 0
+    if not returns.any():
+        return value
+    affected = np.unique(customer[returns])
+    pos = np.minimum(np.searchsorted(affected, customer), len(affected) - 1)
+    sel = affected[pos] == customer
+    who, v = customer[sel], value[sel]
+    running = pd.Series(v).groupby(who, sort=False).cumsum().to_numpy()
+    floor = np.minimum(pd.Series(running).groupby(who, sort=False).cummin().to_numpy(), 0.0)
+    level = running - floor
+    kept = pd.Series(level[::-1]).groupby(who[::-1], sort=False).cummin().to_numpy()[::-1]
+    left = np.clip(kept - (level - v), 0.0, np.maximum(v, 0.0))
+    # Sums of cents are not exact in binary: what is left within rounding of the level is nothing.
+    left[left <= 1e-9 * np.abs(level)] = 0.0
+    out = value.copy()
+    out[sel] = left
+    return out
+
+
+def _occasions(
+    log: _Log, keep: npt.NDArray[np.bool_] | None = None, *, per_occasion: bool = False
+) -> _Occasions:
     """Collapse rows to (customer, day) occasions and reduce them per customer.
 
     The (customer, day, row) triple is packed into one int64 and sorted (numpy's vectorised sort is far
     faster than an argsort or a hash table); occasions and customers are then runs of the sorted keys.
-    Amounts of one occasion are summed in row order.
+    Amounts of one occasion are summed in row order. With returns allowed (``log.returns``), occasions are
+    netted by :func:`_net_returns` and only those with value left are purchase occasions. With
+    ``per_occasion`` the customer code and day of every occasion are kept too.
     """
     codes, days, amounts = log.codes, log.days, log.amounts
     if keep is not None:
@@ -179,6 +221,17 @@ def _occasions(log: _Log, keep: npt.NDArray[np.bool_] | None = None) -> _Occasio
         span = int(days.max()) - day0 + 1
         occ_customer, occ_key = np.divmod(occ_key, span)
     occ_day = occ_key  # days since day0
+    if log.returns and occ_amount is not None:
+        occ_amount = _net_returns(occ_customer, occ_amount)
+        purchase = occ_amount > 0
+        if not purchase.all():
+            occ_customer, occ_day, occ_amount = (
+                occ_customer[purchase],
+                occ_day[purchase],
+                occ_amount[purchase],
+            )
+        if len(occ_day) == 0:
+            raise DataError("no purchase occasions are left in the period once returns are netted")
     new_customer = np.empty(len(occ_day), dtype=bool)
     new_customer[0] = True
     np.not_equal(occ_customer[1:], occ_customer[:-1], out=new_customer[1:])
@@ -196,14 +249,23 @@ def _occasions(log: _Log, keep: npt.NDArray[np.bool_] | None = None) -> _Occasio
         last=occ_day[ends] + day0,
         first_amount=first_amount,
         total_amount=total_amount,
+        occasion_codes=occ_customer if per_occasion else None,
+        occasion_days=occ_day + day0 if per_occasion else None,
     )
 
 
-def _resolve_end(log: _Log, observation_end: Any, drop_after_end: bool, name: str) -> int:
+def _resolve_end(
+    log: _Log, observation_end: Any, drop_after_end: bool, name: str, date_format: str | None = None
+) -> int:
+    """The last day observed: ``observation_end`` (read with ``date_format``) or the log's last day.
+
+    Raises :class:`DataError` when it is before the first transaction, or when transactions fall after
+    it and ``drop_after_end`` is False: every reader of a log follows this rule.
+    """
     last_day = int(log.days.max())
     if observation_end is None:
         return last_day
-    end = to_day(observation_end, name)
+    end = to_day(observation_end, name, date_format)
     if end < int(log.days.min()):
         raise DataError(
             f"{name} {day_to_timestamp(end).date()} is before the first transaction "
@@ -256,6 +318,7 @@ def rfm_summary(
     include_first_transaction: bool = False,
     drop_after_end: bool = False,
     allow_returns: bool = False,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Summarise a transaction log into one row per customer: frequency, recency, T (and spend).
 
@@ -265,7 +328,8 @@ def rfm_summary(
         One row per transaction. It is never modified.
     customer_id, datetime : str
         Names of the customer id and date columns. Dates may be datetime64 (naive or timezone-aware, in
-        which case the local calendar day counts), ``datetime.date`` objects or parseable strings.
+        which case the local calendar day counts), ``datetime.date`` objects or strings (see
+        ``date_format``).
     monetary_value : str, optional
         Name of the amount column. When given, the summary has a ``monetary_value`` column.
     observation_end : date-like, optional
@@ -281,20 +345,29 @@ def rfm_summary(
         they are left out (a calibration summary of a longer log).
     allow_returns : bool
         Negative amounts (returns) raise :class:`DataError` unless this is True, in which case they are
-        netted against the same day's purchases.
+        netted against purchases (see Notes).
+    date_format : str, optional
+        strftime format of string dates, e.g. ``"%d/%m/%Y"``; it applies to a string ``observation_end``
+        too. Without it, ISO dates (``"1997-01-31"``, with or without a time and offset) are read
+        directly and other strings are read both day first and month first: a value that gives two
+        different days (``"01/02/1997"``) is refused with :class:`DataError`, so pass the format. Time-
+        zone offsets in strings are dropped (the local calendar day counts), also when they differ
+        between rows.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by customer id (sorted), columns ``frequency``, ``recency``, ``T`` and optionally
         ``monetary_value``, all float64. Customers whose first purchase is after ``observation_end``
-        (only possible with ``drop_after_end=True``) are left out.
+        (only possible with ``drop_after_end=True``), and with ``allow_returns=True`` customers who
+        returned everything they bought, are left out.
 
     Raises
     ------
     DataError
-        For missing columns, an empty log, null customer ids, unparseable or missing dates, non-numeric,
-        NaN, infinite or negative amounts, and transactions after ``observation_end``.
+        For missing columns, an empty log, null customer ids, unparseable, ambiguous (day-first or
+        month-first) or missing dates, non-numeric, NaN, infinite or negative amounts, and transactions
+        after ``observation_end``.
 
     Notes
     -----
@@ -302,6 +375,20 @@ def rfm_summary(
     Science 24(2): x = number of repeat purchase occasions, t_x = time of the last purchase, T = time of
     the end of observation, both measured from the first purchase. Customers with x = 0 have recency 0 and
     monetary value 0.
+
+    **Returns** (``allow_returns=True``). The amounts of one customer and day are summed first (a
+    same-day return nets against that day's purchases). A day whose net amount is negative is a return:
+    it takes back value from the customer's most recent earlier purchase occasion that still has value
+    left, then from the one before, and so on (last in, first out); a return larger than everything
+    bought before it takes back only that. A day whose value left is zero or less (a fully returned
+    occasion, a return day, a day of zero net amount) is not a purchase occasion. So a return never adds
+    an occasion and never extends recency; it lowers the value of the occasions it takes back, and when it
+    takes back an occasion entirely, frequency and recency (and, for the first occasion, the start of
+    ``T``) are those of the remaining occasions. For example, purchases of 50 on 1 January and 30 on 10
+    January and a return of -30 on 15 January give one occasion (1 January, 50): frequency 0, recency 0.
+    Returns are netted within the summarised period only: in :func:`calibration_holdout_split` a
+    holdout return does not change the calibration summary, and returns after ``observation_end`` are
+    not counted.
 
     Examples
     --------
@@ -313,8 +400,8 @@ def rfm_summary(
     [2.0, 30.43, 38.86, 22.35]
     """
     unit_days = time_unit_days(time_unit)
-    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns)
-    end = _resolve_end(log, observation_end, drop_after_end, "observation_end")
+    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns, date_format)
+    end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
     keep = log.days <= end
     occ = _occasions(log, None if keep.all() else keep)
     return _summary_frame(
@@ -333,6 +420,7 @@ def calibration_holdout_split(
     time_unit: str = "D",
     drop_after_end: bool = False,
     allow_returns: bool = False,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Split a log into a calibration summary and what the same customers did in the holdout period.
 
@@ -343,8 +431,9 @@ def calibration_holdout_split(
     ----------
     transactions : pandas.DataFrame or polars.DataFrame
         One row per transaction; never modified.
-    customer_id, datetime, monetary_value, time_unit, allow_returns
-        As in :func:`rfm_summary`.
+    customer_id, datetime, monetary_value, time_unit, allow_returns, date_format
+        As in :func:`rfm_summary`; ``date_format`` applies to string ``calibration_end`` and
+        ``observation_end`` too.
     calibration_end : date-like
         Last day of the calibration period. Must lie within the log, before ``observation_end``.
     observation_end : date-like, optional
@@ -364,12 +453,13 @@ def calibration_holdout_split(
     -----
     Customers whose first purchase falls after ``calibration_end`` are left out: they were not yet
     customers at the end of calibration, so the models have nothing to predict for them. A purchase
-    occasion is a calendar day, in both periods.
+    occasion is a calendar day, in both periods. With ``allow_returns=True`` returns are netted within
+    each period (see :func:`rfm_summary`): a holdout return of a calibration purchase changes neither.
     """
     unit_days = time_unit_days(time_unit)
-    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns)
-    end = _resolve_end(log, observation_end, drop_after_end, "observation_end")
-    cal_end = to_day(calibration_end, "calibration_end")
+    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns, date_format)
+    end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
+    cal_end = to_day(calibration_end, "calibration_end", date_format)
     if not int(log.days.min()) <= cal_end < end:
         raise DataError(
             f"calibration_end {day_to_timestamp(cal_end).date()} must lie within the log, on or after the "

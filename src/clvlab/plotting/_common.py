@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from clvlab.data._input import customer_ids, select_columns, to_day, to_days
+from clvlab.data.summary import _occasions, _read_log, _resolve_end
 from clvlab.errors import DataError
 from clvlab.models.base import BaseModel, TransactionModel, _interval_quantiles
 from clvlab.models.bgbb import BetaGeoBetaBinom
@@ -200,25 +200,31 @@ class Occasions:
 
 
 def read_occasions(
-    transactions: Any, customer_id: str, datetime: str, observation_end: Any = None
+    transactions: Any,
+    customer_id: str,
+    datetime: str,
+    observation_end: Any = None,
+    *,
+    drop_after_end: bool = False,
+    date_format: str | None = None,
 ) -> Occasions:
-    """Purchase occasions (same-day purchases merged, as in :func:`clvlab.rfm_summary`) up to the end.
+    """Purchase occasions of a log up to the end, read exactly as :func:`clvlab.rfm_summary` reads it.
 
-    ``observation_end`` defaults to the last date in the log; later transactions are left out.
+    The same reader and the same rules: dates (``date_format``), same-day purchases merged into one
+    occasion, ``observation_end`` defaulting to the last date in the log, and transactions after it
+    refused with :class:`DataError` unless ``drop_after_end`` is True.
     """
-    frame = select_columns(transactions, [customer_id, datetime])
-    ids = customer_ids(frame[customer_id], customer_id)
-    days = to_days(frame[datetime], datetime)
-    end = int(days.max()) if observation_end is None else to_day(observation_end, "observation_end")
-    occ = pd.DataFrame({"customer": ids.to_numpy(), "day": days}).drop_duplicates()
-    occ = occ[occ["day"].to_numpy() <= end]
-    if len(occ) == 0:
-        raise DataError("no transactions fall on or before observation_end")
-    birth = occ.groupby("customer", sort=False)["day"].transform("min").to_numpy(dtype=np.int64)
+    log = _read_log(transactions, customer_id, datetime, None, False, date_format)
+    end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
+    keep = log.days <= end
+    occ = _occasions(log, None if keep.all() else keep, per_occasion=True)
+    assert occ.occasion_codes is not None
+    assert occ.occasion_days is not None
+    codes = occ.occasion_codes
     return Occasions(
-        customer=pd.Index(occ["customer"].to_numpy()),
-        day=occ["day"].to_numpy(dtype=np.int64),
-        birth=birth,
+        customer=log.ids(codes),
+        day=occ.occasion_days,
+        birth=occ.first[np.searchsorted(occ.codes, codes)],
         end=end,
     )
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from clvlab.data._input import day_to_timestamp, time_unit_days
+from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
 from clvlab.errors import DataError
 from clvlab.plotting._common import (
     FloatArray,
@@ -33,6 +33,8 @@ def plot_history_alive_data(
     datetime: str = "date",
     observation_end: Any = None,
     time_unit: str | None = None,
+    drop_after_end: bool = False,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     r"""P(alive) of one customer on every day from their first purchase to ``observation_end``.
 
@@ -56,6 +58,12 @@ def plot_history_alive_data(
         Last day of the path; defaults to the last date in the log.
     time_unit : str, optional
         Unit of the model's parameters; defaults to the unit the model was fitted in.
+    drop_after_end : bool
+        Transactions after ``observation_end`` raise :class:`~clvlab.DataError` unless this is True, in
+        which case they are left out (as in :func:`clvlab.rfm_summary`).
+    date_format : str, optional
+        strftime format of string dates (and of string ``observation_end`` / ``calibration_end``), as in
+        :func:`clvlab.rfm_summary`.
 
     Returns
     -------
@@ -68,7 +76,14 @@ def plot_history_alive_data(
         raise TypeError(f"{mv.name} counts discrete opportunities: P(alive) histories need calendar time")
     unit = resolve_time_unit(mv, time_unit)
     per_unit = time_unit_days(unit)
-    occ = read_occasions(transactions, customer_id, datetime, observation_end)
+    occ = read_occasions(
+        transactions,
+        customer_id,
+        datetime,
+        observation_end,
+        drop_after_end=drop_after_end,
+        date_format=date_format,
+    )
     mine = occ.customer == customer
     if not np.any(mine):
         raise DataError(f"customer {customer!r} has no transactions on or before observation_end")
@@ -108,6 +123,8 @@ def plot_history_alive(
     observation_end: Any = None,
     calibration_end: Any = None,
     time_unit: str | None = None,
+    drop_after_end: bool = False,
+    date_format: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Line chart of one customer's P(alive) over time, purchases marked.
@@ -127,6 +144,8 @@ def plot_history_alive(
         datetime=datetime,
         observation_end=observation_end,
         time_unit=time_unit,
+        drop_after_end=drop_after_end,
+        date_format=date_format,
     )
     ax = new_axes(ax)
     dates = data["date"].to_numpy()
@@ -143,7 +162,9 @@ def plot_history_alive(
     import matplotlib.dates as mdates
 
     if calibration_end is not None:
-        when = float(mdates.date2num(pd.Timestamp(calibration_end)))
+        when = float(
+            mdates.date2num(day_to_timestamp(to_day(calibration_end, "calibration_end", date_format)))
+        )
         ax.axvline(when, color="0.4", linestyle=":", label="End of calibration")
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("Date")

@@ -52,6 +52,8 @@ def write_report_plots(
     weights: Any = None,
     interval: float | Literal["auto"] | None = "auto",
     dpi: int = 150,
+    drop_after_end: bool = False,
+    date_format: str | None = None,
 ) -> list[Path]:
     """Write the key diagnostic plots of fitted models to ``out_dir`` as PNG files.
 
@@ -91,6 +93,11 @@ def write_report_plots(
         credible bands for a Bayesian transaction model and none for a maximum-likelihood one.
     dpi : int
         Resolution of the PNG files.
+    drop_after_end : bool
+        Transactions after ``observation_end`` raise :class:`~clvlab.DataError` unless this is True
+        (tracking plots; as in :func:`clvlab.rfm_summary`).
+    date_format : str, optional
+        strftime format of string dates in ``transactions``, as in :func:`clvlab.rfm_summary`.
 
     Returns
     -------
@@ -161,6 +168,8 @@ def write_report_plots(
                         observation_end=observation_end,
                         cumulative=c,
                         interval=level,
+                        drop_after_end=drop_after_end,
+                        date_format=date_format,
                         ax=ax,
                     ),
                     dpi,

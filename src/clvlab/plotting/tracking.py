@@ -40,6 +40,8 @@ def plot_tracking_data(
     interval: float | None = None,
     n_draws: int = 200,
     seed: Any = 0,
+    drop_after_end: bool = False,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     r"""Actual and expected repeat transactions of the calibration customers, period by period.
 
@@ -82,6 +84,12 @@ def plot_tracking_data(
         With a level such as 0.9, add ``expected_lower`` and ``expected_upper``: quantiles over
         parameter draws (posterior draws for a Bayesian model; ``n_draws`` asymptotic draws seeded by
         ``seed`` otherwise).
+    drop_after_end : bool
+        Transactions after ``observation_end`` raise :class:`~clvlab.DataError` unless this is True, in
+        which case they are left out (as in :func:`clvlab.rfm_summary`).
+    date_format : str, optional
+        strftime format of string dates (and of string ``observation_end`` / ``calibration_end``), as in
+        :func:`clvlab.rfm_summary`.
 
     Returns
     -------
@@ -101,8 +109,15 @@ def plot_tracking_data(
     step = float(freq) * days_per_unit
     if not (np.isfinite(step) and step > 0):
         raise ValueError(f"freq must be a positive number of time units, got {freq!r}")
-    occ = read_occasions(transactions, customer_id, datetime, observation_end)
-    cal_end = to_day(calibration_end, "calibration_end")
+    occ = read_occasions(
+        transactions,
+        customer_id,
+        datetime,
+        observation_end,
+        drop_after_end=drop_after_end,
+        date_format=date_format,
+    )
+    cal_end = to_day(calibration_end, "calibration_end", date_format)
     cohort = occ.birth <= cal_end
     if not cohort.any():
         raise DataError("no customer made a first purchase on or before calibration_end")
@@ -181,6 +196,8 @@ def plot_tracking(
     interval: float | None = None,
     n_draws: int = 200,
     seed: Any = 0,
+    drop_after_end: bool = False,
+    date_format: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Actual vs expected repeat transactions over time, with the end of calibration marked.
@@ -205,6 +222,8 @@ def plot_tracking(
         interval=interval,
         n_draws=n_draws,
         seed=seed,
+        drop_after_end=drop_after_end,
+        date_format=date_format,
     )
     ax = new_axes(ax)
     t = data["t"].to_numpy()
