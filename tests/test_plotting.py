@@ -346,9 +346,9 @@ def test_bgbb_frequency_recency_matrix(bgbb):
     model, donations = bgbb
     fr = plotting.plot_frequency_recency_matrix_data(model, donations)
     assert list(fr.columns) == [0, 1, 2, 3, 4, 5, 6]
-    expected = model.predict_purchases(
-        pd.DataFrame({"frequency": [3.0], "recency": [5.0], "n_periods": [6.0]}), 1
-    ).iloc[0]
+    one = pd.DataFrame({"frequency": [3.0], "recency": [5.0], "n_periods": [6.0]})
+    one.attrs["time_unit"] = "period"
+    expected = model.predict_purchases(one, 1).iloc[0]
     assert fr.loc[3, 5.0] == pytest.approx(expected, rel=1e-12)
     assert np.isnan(fr.loc[4, 3.0])  # more transactions than opportunities up to the last
 

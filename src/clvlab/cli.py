@@ -24,6 +24,7 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 import pandas as pd
 
+from clvlab.data.validation import summary_time_unit
 from clvlab.errors import DataError, ModelFileError, NotFittedError
 from clvlab.models import GammaGamma, TransactionModel
 
@@ -507,16 +508,11 @@ def _read_summary(path: Path, args: argparse.Namespace) -> tuple[pd.DataFrame, s
     (which clvlab writes into CSV and Parquet); a unit stated with ``--time-unit`` must agree with it.
     """
     summary = _read_table(path, "summary", args)
-    recorded = summary.attrs.get("time_unit")
+    try:
+        recorded = summary_time_unit(summary)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
     if "time_unit" in summary.columns:
-        units = sorted({str(u) for u in summary["time_unit"].dropna()})
-        if len(units) > 1:
-            raise DataError(f"{path}: the time_unit column holds several units {units}; a summary has one")
-        if units and recorded is not None and units[0] != recorded:
-            raise DataError(
-                f"{path}: the time_unit column says {units[0]!r} but the file's metadata says {recorded!r}"
-            )
-        recorded = units[0] if units else recorded
         summary = summary.drop(columns="time_unit")
     if args.customer_id in summary.columns:
         summary = summary.set_index(args.customer_id)

@@ -35,6 +35,7 @@ def test_bgnbd_cdnow_parameters_and_loglik(bgnbd):
 
 def test_bgnbd_cdnow_predictions(bgnbd):
     one = pd.DataFrame({"frequency": [2.0], "recency": [30.43], "T": [38.86]}, index=[1])
+    one.attrs["time_unit"] = "W"  # a summary without its unit draws a ClvlabWarning
     # REFERENCES.md: E[X(39) | x=2, t_x=30.43, T=38.86] = 1.2259 (Hardie's Excel note, 1.226).
     assert bgnbd.predict_purchases(one, 39).iloc[0] == pytest.approx(1.2259, abs=5e-4)
     # REFERENCES.md: P(alive) 0.7266 (Hardie's P(alive) note).
@@ -42,6 +43,7 @@ def test_bgnbd_cdnow_predictions(bgnbd):
     # REFERENCES.md: E[X(52)] = 1.444 (BTYD); E[X(52) | x=26, t_x=30.86, T=31] = 25.7566 (BTYD).
     assert float(bgnbd.expected_purchases(52)) == pytest.approx(1.444, abs=1e-3)
     heavy = pd.DataFrame({"frequency": [26.0], "recency": [30.86], "T": [31.0]})
+    heavy.attrs["time_unit"] = "W"
     assert bgnbd.predict_purchases(heavy, 52).iloc[0] == pytest.approx(25.7566, rel=1e-3)
     # REFERENCES.md: unconditional E[X(t)] (lifetimes tests, from Hardie).
     t = [0.1429, 1, 3, 31.8571, 32, 78]
@@ -73,6 +75,7 @@ def test_pareto_nbd_cdnow_parameters_and_loglik(pareto):
 
 def test_pareto_nbd_cdnow_predictions(pareto):
     one = pd.DataFrame({"frequency": [2.0], "recency": [30.43], "T": [38.86]})
+    one.attrs["time_unit"] = "W"
     # REFERENCES.md: E[X(39) | x=2, t_x=30.43, T=38.86] = 1.4551; P(alive) 0.8691 (recomputed; BTYD).
     assert pareto.predict_purchases(one, 39).iloc[0] == pytest.approx(1.4551, abs=2e-3)
     assert pareto.predict_p_alive(one).iloc[0] == pytest.approx(0.8691, abs=1e-3)

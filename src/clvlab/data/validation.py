@@ -12,7 +12,7 @@ import pandas as pd
 from clvlab.data._input import _is_polars, first_bad_row
 from clvlab.errors import DataError
 
-__all__ = ["validate_summary"]
+__all__ = ["summary_time_unit", "validate_summary"]
 
 
 def _as_pandas(data: Any) -> pd.DataFrame:
@@ -21,6 +21,48 @@ def _as_pandas(data: Any) -> pd.DataFrame:
     if _is_polars(data) and hasattr(data, "get_column"):
         return pd.DataFrame({c: data.get_column(c).to_numpy() for c in data.columns})
     raise DataError(f"the summary must be a pandas or polars DataFrame, got {type(data).__name__}")
+
+
+def summary_time_unit(data: Any) -> str | None:
+    """Return the time unit a summary records, or ``None`` when it records none.
+
+    The unit is ``data.attrs["time_unit"]`` (set by :func:`clvlab.rfm_summary` and kept by pandas in
+    Parquet files), else the value of a ``time_unit`` column (which survives CSV files), pandas or polars.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+        A customer summary. It is only read.
+
+    Returns
+    -------
+    str or None
+        The recorded time unit.
+
+    Raises
+    ------
+    DataError
+        When the ``time_unit`` column holds several units, or disagrees with ``attrs["time_unit"]``.
+    """
+    attrs = getattr(data, "attrs", None)
+    recorded = attrs.get("time_unit") if isinstance(attrs, dict) else None
+    columns = getattr(data, "columns", ())
+    if "time_unit" not in columns:
+        return None if recorded is None else str(recorded)
+    if _is_polars(data) and hasattr(data, "get_column"):
+        values = data.get_column("time_unit").drop_nulls().unique().to_list()
+    else:
+        values = pd.unique(data["time_unit"].dropna())
+    units = sorted({str(u) for u in values})
+    if len(units) > 1:
+        raise DataError(f"the summary's time_unit column holds several units {units}; a summary has one")
+    if units and recorded is not None and units[0] != str(recorded):
+        raise DataError(
+            f"the summary's time_unit column says {units[0]!r} but its attrs['time_unit'] says {recorded!r}"
+        )
+    if units:
+        return units[0]
+    return None if recorded is None else str(recorded)
 
 
 def validate_summary(

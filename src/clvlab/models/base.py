@@ -21,8 +21,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from clvlab.data.validation import validate_summary, weights_array
-from clvlab.errors import DataError, NotFittedError, UnidentifiedWarning
+from clvlab.data.validation import summary_time_unit, validate_summary, weights_array
+from clvlab.errors import ClvlabWarning, DataError, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import (
     Deduplicated,
@@ -106,12 +106,24 @@ class BaseModel(Hyperparameters):
         )
 
     def _check_time_unit(self, data: Any) -> None:
-        unit = getattr(data, "attrs", {}).get("time_unit") if isinstance(data, pd.DataFrame) else None
+        """Refuse data in another time unit than the fit's; warn when a time-based model cannot tell.
+
+        The data's unit is ``attrs["time_unit"]`` or a ``time_unit`` column (:func:`summary_time_unit`).
+        """
+        unit = summary_time_unit(data)
         fitted = getattr(self, "time_unit_", None)
         if unit is not None and fitted is not None and unit != fitted:
             raise DataError(
                 f"the data are in time unit {unit!r} but {type(self).__name__} was fitted in {fitted!r}; "
                 "rebuild the summary with the fitted time unit"
+            )
+        if unit is None and fitted is not None and isinstance(self, TransactionModel):
+            warnings.warn(
+                f"the data record no time unit (no attrs['time_unit'], no time_unit column), so their "
+                f"recency and T are taken to be in {fitted!r}, the unit {type(self).__name__} was fitted "
+                f"in; set data.attrs['time_unit'] = {fitted!r} (rfm_summary does) to have it checked",
+                ClvlabWarning,
+                stacklevel=4,
             )
 
     def _fit_arrays(self, data: Any, weights: Any) -> tuple[tuple[FloatArray, ...], FloatArray]:
