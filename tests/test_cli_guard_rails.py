@@ -303,3 +303,47 @@ def test_run_saves_models_under_its_output_folder(tmp_path, monkeypatch, capsys)
         "bgnbd.json",
         "gamma_gamma.json",
     ]
+
+
+# -- --date-format: day-first string dates through the command line --------------------------------
+
+
+def test_date_format_reads_day_first_dates(cdnow_csv, tmp_path, capsys):
+    iso = pd.read_csv(cdnow_csv)
+    dayfirst = tmp_path / "dayfirst.csv"
+    iso.assign(date=pd.to_datetime(iso["date"]).dt.strftime("%d/%m/%Y")).to_csv(dayfirst, index=False)
+    run = ["run", "--no-plots", "--calibration-end", "30/09/1997"]
+    # Without the format the ambiguous dates are refused (naming date_format), before anything is fitted.
+    assert main([*run, "--transactions", str(dayfirst), "--out-dir", str(tmp_path / "x")]) == 2
+    captured = capsys.readouterr()
+    assert "fitting" not in captured.out
+    assert "date_format" in captured.err
+    assert "\n" not in captured.err.strip()
+    # With it, the same table and the same holdout check as from ISO dates.
+    args = [
+        *run,
+        "--transactions",
+        str(dayfirst),
+        "--date-format",
+        "%d/%m/%Y",
+        "--out-dir",
+        str(tmp_path / "a"),
+    ]
+    assert main(args) == 0
+    out_a = capsys.readouterr().out
+    iso_run = ["run", "--no-plots", "--calibration-end", "1997-09-30", "--transactions", str(cdnow_csv)]
+    assert main([*iso_run, "--out-dir", str(tmp_path / "b")]) == 0
+    out_b = capsys.readouterr().out
+    assert "holdout check: models fitted up to 30/09/1997" in out_a
+
+    def metrics(out: str) -> str:
+        return out.split("predicting the holdout period:")[1].split("\n\n")[0]
+
+    assert "1882.000" in metrics(out_a)
+    assert metrics(out_a) == metrics(out_b)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "a" / "targeting.csv"), pd.read_csv(tmp_path / "b" / "targeting.csv")
+    )
+    # The bundled data's default split is a day, not a string: --date-format does not get in its way.
+    assert main(["run", "--no-plots", "--date-format", "%d/%m/%Y", "--out-dir", str(tmp_path / "c")]) == 0
+    assert "1882.000" in capsys.readouterr().out

@@ -417,6 +417,13 @@ def _calibration_end(args: argparse.Namespace) -> str | None:
     return _CDNOW_CALIBRATION_END if args.transactions is None else None
 
 
+def _calibration_day(args: argparse.Namespace) -> Any:
+    """The calibration end to pass on: the user's string (read with --date-format), or the CDNOW day."""
+    if args.calibration_end is None and args.transactions is None:
+        return pd.Timestamp(_CDNOW_CALIBRATION_END)  # not a string: --date-format does not apply to it
+    return _calibration_end(args)
+
+
 def _holdout_split(log: pd.DataFrame, args: argparse.Namespace, calibration_end: str) -> pd.DataFrame:
     """The calibration/holdout summary (made before any fit, so a bad --calibration-end fails fast)."""
     import clvlab
@@ -424,7 +431,7 @@ def _holdout_split(log: pd.DataFrame, args: argparse.Namespace, calibration_end:
     return _step(
         f"splitting at {calibration_end} (calibration / holdout)",
         lambda: clvlab.calibration_holdout_split(
-            log, **_log_kwargs(args), calibration_end=calibration_end, time_unit=args.time_unit
+            log, **_log_kwargs(args), calibration_end=_calibration_day(args), time_unit=args.time_unit
         ),
     )
 
@@ -464,10 +471,11 @@ def _report_plots(
             out / "holdout",
             calibration_holdout=split,
             transactions=log,
-            calibration_end=_calibration_end(args),
+            calibration_end=_calibration_day(args),
             observation_end=args.observation_end,
             customer_id=args.customer_id,
             datetime=args.datetime,
+            date_format=args.date_format,
         )
     return paths
 
