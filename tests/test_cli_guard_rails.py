@@ -347,3 +347,23 @@ def test_date_format_reads_day_first_dates(cdnow_csv, tmp_path, capsys):
     # The bundled data's default split is a day, not a string: --date-format does not get in its way.
     assert main(["run", "--no-plots", "--date-format", "%d/%m/%Y", "--out-dir", str(tmp_path / "c")]) == 0
     assert "1882.000" in capsys.readouterr().out
+
+
+def test_model_without_a_unit_needs_time_unit(weekly_models, cdnow_csv, tmp_path, capsys):
+    bg = clvlab.load(weekly_models / "bgnbd.json")
+    unitless = clvlab.BetaGeo.from_params(bg.params_.to_dict())  # time_unit_ None
+    unitless.save(tmp_path / "bg.json")
+    models = [
+        "--model-file",
+        str(tmp_path / "bg.json"),
+        "--spend-model-file",
+        str(weekly_models / "gamma_gamma.json"),
+    ]
+    args = ["predict", *models, "--transactions", str(cdnow_csv), "--output", str(tmp_path / "s.csv")]
+    assert main(args) == 2
+    err = _one_line_error(capsys)
+    assert "the model records no time unit" in err
+    assert "--time-unit" in err
+    assert main([*args, "--time-unit", "W"]) == 0
+    assert "CLV over 52 W at 10% per 52 W" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "s.csv")["clv"].mean() == pytest.approx(29.22, abs=0.01)

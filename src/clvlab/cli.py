@@ -176,7 +176,10 @@ def _resolve_value_options(args: argparse.Namespace, unit: str | None) -> None:
     for option, name in (("--horizon", "horizon"), ("--discount-period", "discount_period")):
         if getattr(args, name) is None:
             if year is None:
-                raise DataError(f"{option} has no default for time unit {unit!r}: state it in time units")
+                known = "the model records no time unit" if unit is None else f"time unit {unit!r}"
+                raise DataError(
+                    f"{option} has no default ({known}): state --time-unit, or {option} in time units"
+                )
             setattr(args, name, year)
     horizon = _number(float(args.horizon), "--horizon")
     if not horizon > 0:
