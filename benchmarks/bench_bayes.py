@@ -14,11 +14,13 @@ Usage: python -m benchmarks.bench_bayes [--customers 0 100000] [--draws 500] [--
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import statistics
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,27 @@ def _data(n: int) -> pd.DataFrame:
     from benchmarks.bench_models import BGNBD_DAYS, simulate_daily
 
     return simulate_daily(clvlab.BetaGeo, BGNBD_DAYS, n)
+
+
+def _peer_fit(model_class: Any, data: pd.DataFrame, sampler: str, kw: dict[str, int]) -> Any:
+    """Fit pymc-marketing's BG/NBD with NUTS: 0.x takes the data in the constructor, 1.x in ``fit``."""
+    sample = {"random_seed": 1, "progressbar": False, "cores": 1, "target_accept": 0.8, **kw}
+    if sampler != "pymc":
+        sample["nuts_sampler"] = sampler
+    if "data" in inspect.signature(model_class.__init__).parameters:
+        peer = model_class(data=data)
+        peer.fit(**sample)
+    else:
+        peer = model_class()
+        peer.fit(data, **sample)
+    return peer
+
+
+def _peer_expected(peer: Any, data: pd.DataFrame, t: float) -> Any:
+    """Posterior expected purchases of every customer over ``t`` (all draws), in either API."""
+    if "data" in inspect.signature(peer.expected_purchases).parameters:
+        return peer.expected_purchases(data, future_t=t)
+    return peer.expected_purchases(future_t=t)
 
 
 def bench_fit(
@@ -65,9 +88,7 @@ def bench_fit(
             ours = cb.BetaGeo(random_seed=1, progressbar=False, target_accept=0.8, **kw).fit(data)
             times_ours.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            peer = BetaGeoModel(data=peer_data)
-            peer_kw = {"nuts_sampler": peer_sampler} if peer_sampler != "pymc" else {}
-            peer.fit(random_seed=1, progressbar=False, cores=1, target_accept=0.8, **kw, **peer_kw)
+            peer = _peer_fit(BetaGeoModel, peer_data, peer_sampler, kw)
             times_peer.append(time.perf_counter() - t0)
         t_ours, t_peer = statistics.median(times_ours), statistics.median(times_peer)
         if repeats > 1:
@@ -81,7 +102,7 @@ def bench_fit(
         e_ours = ours.predict_purchases(data, 39.0)
         tp_ours = time.perf_counter() - t0
         t0 = time.perf_counter()
-        e_peer = peer.expected_purchases(future_t=39).mean(("chain", "draw")).to_numpy()
+        e_peer = _peer_expected(peer, peer_data, 39).mean(("chain", "draw")).to_numpy()
         tp_peer = time.perf_counter() - t0
     ess_ours, ess_peer = s_ours["ess_bulk"].min(), s_peer["ess_bulk"].min()
     rhat_ours, rhat_peer = s_ours["r_hat"].max(), s_peer["r_hat"].max()

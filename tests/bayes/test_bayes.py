@@ -267,3 +267,33 @@ def test_pareto_nbd_map_fits_predicts_values_and_reloads(tmp_path, cdnow_summary
     assert (clv > 0).all()
     again = clvlab.load(model.save(tmp_path / "pareto.nc"))
     pd.testing.assert_series_equal(again.predict_p_alive(cdnow_summary), model.predict_p_alive(cdnow_summary))
+
+
+@pytest.mark.parametrize("model_class", ["BetaGeo", "ParetoNBD", "GammaGamma"])
+def test_nutpie_log_density_is_the_models_log_density(model_class, cdnow_summary):
+    # nutpie's callback adds the priors' compiled terms and the likelihood called directly; it must equal
+    # PyMC's compiled log-density of the same model (priors + the likelihood Op) and its gradient.
+    from clvlab.bayes._nutpie import model_log_density
+    from clvlab.bayes._op import loglik, python_op_compiles
+    from clvlab.models._fitting import deduplicate
+
+    bayes = getattr(cb, model_class)()
+    mle = bayes.mle_class()
+    columns, w = mle._fit_arrays(cdnow_summary, None)
+    dedup = deduplicate(columns, w)
+    total_and_grad = mle._total_and_grad(dedup.columns, dedup.weights)
+    with pm.Model() as model, python_op_compiles():
+        theta = pm.math.stack(bayes._build_priors(dedup.columns, dedup.weights))  # noqa: PD013
+        pm.Potential("loglik", loglik(total_and_grad, theta))
+        reference = model.logp_dlogp_function(ravel_inputs=True)
+        reference.set_extra_values({})
+        ours, parameters = model_log_density(model, total_and_grad)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x = rng.normal(0.0, 1.0, size=len(bayes.param_names))
+        value, grad = ours(x)
+        expected_value, expected_grad = reference(x)
+        assert value == pytest.approx(float(expected_value), rel=1e-12, abs=1e-9)
+        np.testing.assert_allclose(grad, np.asarray(expected_grad), rtol=1e-10, atol=1e-9)
+        # The default priors' transforms are logs: the parameters are exp of the unconstrained values.
+        np.testing.assert_allclose(parameters(x), np.exp(x), rtol=1e-14)

@@ -22,7 +22,7 @@ import xarray as xr
 from clvlab.bayes import _arviz
 from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
-from clvlab.bayes._op import loglik, python_op_compiles
+from clvlab.bayes._op import TotalAndGrad, loglik, python_op_compiles
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import deduplicate
@@ -193,7 +193,7 @@ class BayesModel(Hyperparameters):
             if not np.isfinite(mle.covariance_.to_numpy()).all():
                 start = _find_map(start, int(self.random_seed), self.param_names)
             coordinates = self._sampling_coordinates(model, dedup.columns, dedup.weights)
-            idata = self._sample(model, start, sampler, coordinates)
+            idata = self._sample(model, start, sampler, coordinates, total_and_grad)
         observed = xr.Dataset(
             {c: ("pattern", col) for c, col in zip(mle.data_columns, dedup.columns, strict=True)}
             | {"weights": ("pattern", dedup.weights)}
@@ -221,6 +221,7 @@ class BayesModel(Hyperparameters):
         start: dict[str, float],
         sampler: str,
         coordinates: SurvivalCoordinates | None = None,
+        loglik: TotalAndGrad | None = None,
     ) -> _arviz.Posterior:
         seed = int(self.random_seed)
         if self.method == "map":
@@ -237,6 +238,7 @@ class BayesModel(Hyperparameters):
                 model,
                 start,
                 coordinates=coordinates,
+                loglik=loglik,
                 draws=int(self.draws),
                 tune=int(self.tune),
                 chains=int(self.chains),
