@@ -629,8 +629,9 @@ def _add_log_options(p: argparse.ArgumentParser, *, transactions_help: str) -> a
     g.add_argument(
         "--date-format",
         metavar="FORMAT",
-        help="strftime format of string dates, e.g. %%d/%%m/%%Y (also for --observation-end and "
-        "--calibration-end); without it, dates that read both day-first and month-first are refused",
+        help="strftime format of string dates, e.g. %%d/%%m/%%Y, also for the date options "
+        "(--observation-end, --calibration-end); without it, dates that read both day-first and "
+        "month-first are refused",
     )
     g.add_argument(
         "--observation-end", help="last day of observation; later rows are ignored (default: last date)"
@@ -811,7 +812,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--time-unit",
         choices=_TIME_UNITS,
-        help="time unit of --summary when the file does not record it; must be the model's",
+        help="time unit of --summary when the file does not record it (or of a model that records "
+        "none); must be the model's",
     )
     _add_value_options(predict)
     predict.add_argument("--output", required=True, metavar="FILE", help="output file, .csv or .parquet")
