@@ -11,6 +11,8 @@ The summary follows the convention of the buy-till-you-die literature (Fader, Ha
 
 from __future__ import annotations
 
+import datetime as _dt
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +29,7 @@ from clvlab.data._input import (
     to_day,
     to_days,
 )
-from clvlab.errors import DataError
+from clvlab.errors import ClvlabWarning, DataError
 
 __all__ = ["calibration_holdout_split", "rfm_summary"]
 
@@ -49,6 +51,8 @@ class _Log:
     days: npt.NDArray[np.int64]  # per row: calendar day (days since 1970-01-01)
     amounts: npt.NDArray[np.float64] | None
     returns: bool = False  # amounts may be returns: occasions are netted (see _net_returns)
+    first_day: int = 0  # days.min()
+    last_day: int = 0  # days.max()
 
     def ids(self, codes: npt.NDArray[np.int64]) -> pd.Index:
         """The customer ids of ``codes``."""
@@ -96,6 +100,51 @@ def _encode_ids(
     return codes.astype(np.int64), len(uniques), None, pd.Index(uniques)
 
 
+#: Days of grace after today's date for transactions and observation ends: a timezone-aware date is
+#: read by its local calendar day, which can be one day ahead of this machine's date.
+FUTURE_GRACE_DAYS = 1
+
+#: An observation end this many days or more after the log's last transaction draws a ClvlabWarning.
+END_GAP_WARN_DAYS = 365
+
+#: Future-dated rows named in the error message.
+_SHOW_ROWS = 5
+
+
+def _today() -> _dt.date:
+    """Today's date on this machine (local time); the tests replace this function to fix "today"."""
+    return _dt.date.today()
+
+
+def _latest_allowed_day() -> tuple[int, _dt.date]:
+    """The last day a log or an observation end may reach (days since 1970-01-01), and today's date."""
+    today = _today()
+    return (today - _dt.date(1970, 1, 1)).days + FUTURE_GRACE_DAYS, today
+
+
+def _refuse_future_rows(ids: pd.Series, column: str, days: npt.NDArray[np.int64], last_day: int) -> None:
+    """Raise :class:`DataError` naming the transactions dated after today (plus the grace day).
+
+    ``last_day`` is ``days.max()``: a log with no such row costs no further pass over the rows.
+    """
+    limit, today = _latest_allowed_day()
+    if last_day <= limit:
+        return
+    future = days > limit
+    pos = np.flatnonzero(future)
+    shown = ", ".join(
+        f"row {p} (customer {ids.iloc[p]!r}, {day_to_timestamp(int(days[p])).date()})"
+        for p in pos[:_SHOW_ROWS]
+    )
+    more = f" and {len(pos) - _SHOW_ROWS} more" if len(pos) > _SHOW_ROWS else ""
+    raise DataError(
+        f"column {column!r} has {len(pos)} transaction(s) dated after today ({today}): {shown}{more}. "
+        "A log of past purchases cannot hold them, and one such date would move the end of observation "
+        "(and T) for every customer. Fix these dates (a typo in the year?) or drop the rows, for example "
+        f"log[log[{column!r}] <= pandas.Timestamp.today()]"
+    )
+
+
 def _read_log(
     transactions: Any,
     customer_id: str,
@@ -115,6 +164,8 @@ def _read_log(
         if monetary_value is not None
         else None
     )
+    last_day = int(days.max())
+    _refuse_future_rows(ids_col, datetime, days, last_day)
     codes, n_codes, offset, uniques = _encode_ids(ids_col, customer_id)
     return _Log(
         codes=codes,
@@ -125,6 +176,8 @@ def _read_log(
         days=days,
         amounts=amounts,
         returns=allow_returns and amounts is not None,
+        first_day=int(days.min()),
+        last_day=last_day,
     )
 
 
@@ -259,20 +312,40 @@ def _resolve_end(
 ) -> int:
     """The last day observed: ``observation_end`` (read with ``date_format``) or the log's last day.
 
-    Raises :class:`DataError` when it is before the first transaction, or when transactions fall after
-    it and ``drop_after_end`` is False: every reader of a log follows this rule.
+    Every reader of a log follows these rules. Raises :class:`DataError` when the end is before the
+    first transaction or after today (plus :data:`FUTURE_GRACE_DAYS`), or when transactions fall after it
+    and ``drop_after_end`` is False; warns (:class:`~clvlab.errors.ClvlabWarning`) when it is
+    :data:`END_GAP_WARN_DAYS` days or more after the log's last transaction.
     """
-    last_day = int(log.days.max())
+    last_day, first_day = log.last_day, log.first_day
     if observation_end is None:
         return last_day
     end = to_day(observation_end, name, date_format)
-    if end < int(log.days.min()):
+    if end < first_day:
         raise DataError(
             f"{name} {day_to_timestamp(end).date()} is before the first transaction "
-            f"({day_to_timestamp(int(log.days.min())).date()})"
+            f"({day_to_timestamp(first_day).date()})"
         )
-    after = log.days > end
-    if after.any() and not drop_after_end:
+    limit, today = _latest_allowed_day()
+    if end > limit:
+        raise DataError(
+            f"{name} {day_to_timestamp(end).date()} is after today ({today}): nobody can have been "
+            "observed until then, and T would count time that has not happened yet. Pass the last day "
+            f"your data covers (the log's last transaction is on {day_to_timestamp(last_day).date()}), "
+            f"or leave {name} out to use that day"
+        )
+    gap = end - last_day
+    if gap >= END_GAP_WARN_DAYS:
+        warnings.warn(
+            f"{name} {day_to_timestamp(end).date()} is {gap} days ({gap / 365.25:.1f} years) after the "
+            f"log's last transaction ({day_to_timestamp(last_day).date()}): no customer bought anything "
+            f"in that time, and T includes it for everyone. Check {name} (a typo in the year?) and the log "
+            "(is it complete?)",
+            ClvlabWarning,
+            stacklevel=3,
+        )
+    after = log.days > end if last_day > end else None
+    if after is not None and not drop_after_end:
         pos = int(np.flatnonzero(after)[0])
         raise DataError(
             f"{int(after.sum())} transaction(s) fall after {name} {day_to_timestamp(end).date()} "
