@@ -122,6 +122,11 @@ def _latest_allowed_day() -> tuple[int, _dt.date]:
     return (today - _dt.date(1970, 1, 1)).days + FUTURE_GRACE_DAYS, today
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for messages: 7, not np.int64(7))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _refuse_future_rows(ids: pd.Series, column: str, days: npt.NDArray[np.int64], last_day: int) -> None:
     """Raise :class:`DataError` naming the transactions dated after today (plus the grace day).
 
@@ -133,15 +138,15 @@ def _refuse_future_rows(ids: pd.Series, column: str, days: npt.NDArray[np.int64]
     future = days > limit
     pos = np.flatnonzero(future)
     shown = ", ".join(
-        f"row {p} (customer {ids.iloc[p]!r}, {day_to_timestamp(int(days[p])).date()})"
+        f"row {p} (customer {_plain(ids.iloc[p])!r}, {day_to_timestamp(int(days[p])).date()})"
         for p in pos[:_SHOW_ROWS]
     )
     more = f" and {len(pos) - _SHOW_ROWS} more" if len(pos) > _SHOW_ROWS else ""
     raise DataError(
         f"column {column!r} has {len(pos)} transaction(s) dated after today ({today}): {shown}{more}. "
         "A log of past purchases cannot hold them, and one such date would move the end of observation "
-        "(and T) for every customer. Fix these dates (a typo in the year?) or drop the rows, for example "
-        f"log[log[{column!r}] <= pandas.Timestamp.today()]"
+        "(and T) for every customer. Fix these dates (a typo in the year?) or drop those rows before "
+        "summarising"
     )
 
 
