@@ -411,7 +411,8 @@ def rfm_summary(
     monetary_value : str, optional
         Name of the amount column. When given, the summary has a ``monetary_value`` column.
     observation_end : date-like, optional
-        End of the observation period; defaults to the last date in the log.
+        End of the observation period; defaults to the last date in the log. It may not be after today
+        (see Notes, **Dates in the future**).
     time_unit : {"D", "W", "M", "Y"}
         Unit of ``recency`` and ``T``: days, weeks of 7 days (fractional, as in the literature), months of
         365.25/12 days or years of 365.25 days. Recorded in ``df.attrs["time_unit"]``.
@@ -444,8 +445,13 @@ def rfm_summary(
     ------
     DataError
         For missing columns, an empty log, null customer ids, unparseable, ambiguous (day-first or
-        month-first) or missing dates, non-numeric, NaN, infinite or negative amounts, and transactions
-        after ``observation_end``.
+        month-first) or missing dates, non-numeric, NaN, infinite or negative amounts, transactions
+        after ``observation_end``, transactions dated after today and an ``observation_end`` after today.
+
+    Warns
+    -----
+    ClvlabWarning
+        When ``observation_end`` is 365 days or more after the log's last transaction.
 
     Notes
     -----
@@ -467,6 +473,19 @@ def rfm_summary(
     Returns are netted within the summarised period only: in :func:`calibration_holdout_split` a
     holdout return does not change the calibration summary, and returns after ``observation_end`` are
     not counted.
+
+    **Dates in the future.** "Today" is this machine's local date (``datetime.date.today()``), with one
+    day of grace for time zones ahead of it: a date counts as in the future when it is later than
+    tomorrow. A log holding transactions dated in the future is refused with :class:`DataError` naming
+    how many there are and the first five (row position, customer id, date), whatever
+    ``observation_end`` and ``drop_after_end`` are: a log of past purchases cannot hold them, and one
+    such typo would otherwise become the end of observation and lengthen ``T`` for every customer. There
+    is no option to accept them; fix or drop those rows (scheduled orders are not purchases yet). An
+    ``observation_end`` in the future is refused the same way. An ``observation_end`` 365 days or more
+    after the log's last transaction (a year in which nobody bought anything, usually a typo in the year
+    or an incomplete log) draws a :class:`~clvlab.errors.ClvlabWarning` naming the last transaction's
+    date and the gap. These checks cost one pass (the maximum) over the dates already read. Every
+    reader of a log follows these rules.
 
     Examples
     --------
