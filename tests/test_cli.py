@@ -119,6 +119,7 @@ def test_main_job_on_bundled_data(tmp_path, capsys):
 # Eight months of the online-retail year show almost no dropout: BG/NBD's b is not identified there (the
 # warning's own test is test_unidentified_dropout_is_reported_and_predictions_stay_finite).
 @pytest.mark.filterwarnings("ignore::clvlab.errors.UnidentifiedWarning")
+@pytest.mark.filterwarnings("ignore::clvlab.errors.DegenerateSegmentsWarning")
 def test_main_job_options_for_plots_and_holdout(tmp_path, retail_csv, capsys):
     base = ["run", "--out-dir", str(tmp_path / "a"), "--models-dir", str(tmp_path / "m")]
     assert main([*base, "--no-plots", "--calibration-end", "none"]) == 0
@@ -133,11 +134,16 @@ def test_main_job_options_for_plots_and_holdout(tmp_path, retail_csv, capsys):
     out = capsys.readouterr().out
     assert "holdout check: models fitted up to 2011-08-31" in out
     assert "predicted_purchases" in out
+    # ... and its action segments are degenerate (no drop-out seen), which the printed table says.
+    assert "NOTE: the action segments are degenerate" in out
 
 
+# Its segments are degenerate (no drop-out seen); tests/test_value.py checks that warning and note.
+@pytest.mark.filterwarnings("ignore::clvlab.errors.DegenerateSegmentsWarning")
 def test_fit_then_predict_on_online_retail(tmp_path, retail_csv, capsys):
     cols = ["--transactions", str(retail_csv), "--customer-id", "CustomerID", "--datetime", "InvoiceDate"]
-    assert main(["fit", *cols, "--model-kind", "bgnbd", "--models-dir", str(tmp_path / "m")]) == 0
+    with pytest.warns(clvlab.UnidentifiedWarning, match="drop-out process is not identified"):
+        assert main(["fit", *cols, "--model-kind", "bgnbd", "--models-dir", str(tmp_path / "m")]) == 0
     assert (tmp_path / "m" / "bgnbd.json").exists()
     assert main(["summary", str(tmp_path / "m" / "bgnbd.json")]) == 0
     assert "BetaGeo" in capsys.readouterr().out
@@ -178,6 +184,30 @@ def test_fit_then_predict_on_online_retail(tmp_path, retail_csv, capsys):
         discount_period=52,
     )
     pd.testing.assert_frame_equal(scores, api, check_exact=True)
+
+
+def test_warnings_print_as_one_line(tmp_path, retail_csv):
+    # Outside pytest's warning capture (a real process), clvlab's warnings are one "clvlab: warning:" line.
+    import subprocess
+    import sys
+
+    cols = ["--transactions", str(retail_csv), "--customer-id", "CustomerID", "--datetime", "InvoiceDate"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "clvlab",
+        "fit",
+        *cols,
+        "--model-kind",
+        "bgnbd",
+        "--models-dir",
+        str(tmp_path),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    lines = [line for line in done.stderr.splitlines() if "BetaGeo" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("clvlab: warning: BetaGeo: these data barely identify a = ")
+    assert "drop-out process is not identified" in lines[0]
 
 
 def test_unidentified_dropout_is_reported_and_predictions_stay_finite(tmp_path, retail_csv):

@@ -442,14 +442,19 @@ def test_action_segments_follow_their_definition_and_row_order(cdnow_summary, bg
     table, costs, kw = cac_table
     n = len(table)
     # Definition: high value = the top 20% by CLV rank (round(0.2 n) customers), active = P(alive) >= 0.5.
+    # BG/NBD fixes P(alive) = 1 for customers without a repeat purchase: they are "one-time buyer",
+    # whatever their value, never "active" on the strength of that assumption.
     high = table["clv_rank"] <= round(0.2 * n)
     active = table["p_alive"] >= 0.5
+    one_time = (cdnow_summary.loc[table.index, "frequency"] == 0).to_numpy()
+    assert (table.loc[one_time, "p_alive"] == 1.0).all()
     expected = np.select(
-        [high & active, high & ~active, ~high & active],
-        ["top value active", "high value at risk", "low value active"],
+        [one_time, high & active, high & ~active, ~high & active],
+        ["one-time buyer", "top value active", "high value at risk", "low value active"],
         "likely lost",
     )
     np.testing.assert_array_equal(table["action_segment"].to_numpy(), expected)
+    assert one_time.sum() == 1411  # CDNOW calibration: 1,411 of 2,357 customers made no repeat purchase
     # High value = the platinum and gold tiers at the default share.
     np.testing.assert_array_equal(high, table["segment"].isin(["platinum", "gold"]))
     # Stable under row order (costs given by customer id follow their customers).
@@ -531,3 +536,43 @@ def test_payback_over_posterior_draws(small, bgnbd, gg):
             for m in models
         ]
         assert np.mean(clvs) == pytest.approx(8.0, rel=1e-7)
+
+
+def test_one_time_buyers_are_placed_by_p_alive_where_the_model_can_lose_them(cdnow_summary, gg):
+    # MBG/NBD lets a customer drop out right after the first purchase, so P(alive) < 1 for one-time
+    # buyers and they are placed like everyone else: no "one-time buyer" segment.
+    mbg = clvlab.ModifiedBetaGeo().fit(cdnow_summary)
+    table = clvlab.predict_customer_value(mbg, gg, cdnow_summary, horizon=52)
+    one_time = (cdnow_summary.loc[table.index, "frequency"] == 0).to_numpy()
+    assert (table.loc[one_time, "p_alive"] < 1.0).all()
+    assert (table["action_segment"] != "one-time buyer").all()
+    assert table.attrs["segment_note"] is None
+    summary = clvlab.segment_summary(table, by="action_segment")
+    assert summary.loc["one-time buyer", "customers"] == 0
+
+
+def test_unidentified_dropout_warns_at_fit_and_flags_degenerate_segments():
+    # Issue 15 item 6, on the bundled online-retail log (purchases only, weeks): the BG/NBD's a and b are
+    # barely identified (a = 0.0034 with a 95% interval spanning a factor of ~10^5), P(alive) ~ 1 for
+    # everyone and the "at risk" / "likely lost" segments come out empty. Both steps say so.
+    log = clvlab.datasets.load_online_retail()
+    summary = clvlab.rfm_summary(log[log["amount"] > 0], monetary_value="amount", time_unit="W")
+    with pytest.warns(
+        clvlab.UnidentifiedWarning, match=r"barely identify a = 0\.0034.*drop-out process is not"
+    ):
+        bg = clvlab.BetaGeo().fit(summary)
+    gg = clvlab.GammaGamma().fit(summary)
+    with pytest.warns(clvlab.DegenerateSegmentsWarning, match="sees no drop-out"):
+        table = clvlab.predict_customer_value(bg, gg, summary, horizon=52)
+    assert "no drop-out" in table.attrs["segment_note"]
+    counts = clvlab.segment_summary(table, by="action_segment")
+    assert counts.loc[["high value at risk", "likely lost"], "customers"].sum() == 0
+    assert counts.attrs["segment_note"] == table.attrs["segment_note"]
+    # CDNOW identifies drop-out: no warning (filterwarnings = error would fail the fit otherwise).
+    cdnow = clvlab.rfm_summary(
+        clvlab.datasets.load_cdnow_transactions(),
+        observation_end="1997-09-30",
+        time_unit="W",
+        drop_after_end=True,
+    )
+    clvlab.BetaGeo().fit(cdnow)

@@ -17,6 +17,7 @@ import contextlib
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from clvlab.data.validation import summary_time_unit
-from clvlab.errors import DataError, ModelFileError, NotFittedError
+from clvlab.errors import ClvlabWarning, DataError, ModelFileError, NotFittedError
 from clvlab.models import GammaGamma, TransactionModel
 
 __all__ = ["main"]
@@ -319,6 +320,9 @@ def _print_segments(
     print(actions.round(3).to_string())
     for name, _, action in clvlab.ACTION_SEGMENTS:
         print(f"  {name}: {action}")
+    note = actions.attrs.get("segment_note")
+    if note:
+        print(f"  NOTE: the action segments are degenerate: {note}")
     if "acquisition_cost" in table.columns:
         paid = np.isfinite(table["payback_horizon"].to_numpy())
         payback = table.loc[paid, "payback_horizon"]
@@ -846,6 +850,22 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(message.split())
 
 
+_python_formatwarning = warnings.formatwarning
+
+
+def _format_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None
+) -> str:
+    """The CLI's own warnings (unidentified fits, degenerate segments) as one line; others as Python does."""
+    global _open_step
+    if not issubclass(category, ClvlabWarning):
+        return _python_formatwarning(message, category, filename, lineno, line)
+    text = message if isinstance(message, BaseException) else Warning(message)
+    lead = "\n" if _open_step else ""
+    _open_step = False
+    return f"{lead}clvlab: warning: {_one_line(text)}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code.
 
@@ -862,7 +882,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     global _open_step
     args = _parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.formatwarning = _format_warning
+            return int(args.func(args))
     except (DataError, ModelFileError, NotFittedError, ValueError, OSError) as exc:
         if _open_step:
             print(flush=True)

@@ -10,6 +10,7 @@ __all__ = [
     "ClvlabWarning",
     "ConvergenceError",
     "DataError",
+    "DegenerateSegmentsWarning",
     "ModelFileError",
     "NotFittedError",
     "UnidentifiedWarning",
@@ -38,6 +39,10 @@ class ModelFileError(ValueError):
 
 class ClvlabWarning(UserWarning):
     """Base class of the warnings clvlab emits."""
+
+
+class DegenerateSegmentsWarning(ClvlabWarning):
+    """The targeting table's action segments cannot tell active from lapsed customers (see its note)."""
 
 
 class UnidentifiedWarning(ClvlabWarning):

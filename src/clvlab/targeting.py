@@ -8,6 +8,7 @@ acquiring the customer (CLV:CAC and the payback horizon). :func:`segment_summary
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from clvlab.data.validation import _as_pandas
-from clvlab.errors import DataError
+from clvlab.errors import DataError, DegenerateSegmentsWarning
 from clvlab.formulas.discounting import (
     continuous_payback_time,
     discount_delta,
@@ -43,12 +44,24 @@ VALUE_TIERS: tuple[tuple[str, float], ...] = (
 #: Action segments of the targeting table, on predicted CLV and P(alive), in display order: (name, rule,
 #: the campaign it suggests). "High value" is the top ``high_value_share`` of customers by CLV rank (default
 #: 20%: the platinum and gold tiers); "active" is P(alive) >= ``active_threshold`` (default 0.5).
+#: "One-time buyer" takes precedence: a customer with no repeat purchase whose P(alive) the model fixes at
+#: 1 (BG/NBD assumes drop-out can only follow a repeat purchase, FHL 2005 section 3, so it can never lose
+#: a one-time buyer). Calling them "active" would rest on an assumption, not on evidence; models that can
+#: lose one-time buyers (Pareto/NBD, MBG/NBD, BG/BB) place them by their P(alive) like everyone else.
 ACTION_SEGMENTS: tuple[tuple[str, str, str], ...] = (
     ("top value active", "high value, P(alive) >= threshold", "retain and reward: loyalty programme"),
     ("high value at risk", "high value, P(alive) < threshold", "win back now: personal offer"),
     ("low value active", "not high value, P(alive) >= threshold", "grow: cross-sell and upsell"),
+    (
+        "one-time buyer",
+        "no repeat purchase, P(alive) fixed at 1 by the model (BG/NBD)",
+        "second purchase: welcome offer; judge on a holdout, the model cannot tell if they left",
+    ),
     ("likely lost", "not high value, P(alive) < threshold", "low-cost reactivation, or none"),
 )
+
+#: P(alive) at or above which a one-time buyer's probability counts as fixed at 1 by the model.
+_FIXED_ALIVE = 1.0 - 1e-12
 
 
 def _rank(values: FloatArray, index: pd.Index) -> npt.NDArray[np.int64]:
@@ -74,18 +87,50 @@ def action_segments(
     p_alive: FloatArray,
     high_value_share: float = 0.2,
     active_threshold: float = 0.5,
+    one_time: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.object_]:
     """Action segment names of :data:`ACTION_SEGMENTS` from CLV ranks (1 = most valuable) and P(alive).
 
     A customer is *high value* when ``rank - 0.5 <= high_value_share * n`` (the top share, rounded half
-    up, the same cut as :data:`VALUE_TIERS`) and *active* when ``p_alive >= active_threshold``.
+    up, the same cut as :data:`VALUE_TIERS`) and *active* when ``p_alive >= active_threshold``; customers
+    flagged in ``one_time`` are "one-time buyer" whatever their rank and P(alive).
     """
     n = len(rank)
     high = (rank - 0.5) <= high_value_share * n
     active = np.asarray(p_alive, dtype=np.float64) >= active_threshold
     names = np.array([name for name, _, _ in ACTION_SEGMENTS], dtype=object)
-    # Order of ACTION_SEGMENTS: (high, active), (high, not), (low, active), (low, not).
-    return names[np.where(high, 0, 2) + np.where(active, 0, 1)]
+    # Order of ACTION_SEGMENTS: (high, active), (high, not), (low, active), one-time, (low, not).
+    code = np.where(high, np.where(active, 0, 1), np.where(active, 2, 4))
+    if one_time is not None:
+        code = np.where(one_time, 3, code)
+    return names[code]
+
+
+def degenerate_segments_note(table: pd.DataFrame) -> str | None:
+    """A sentence saying why the action segments carry no information about drop-out, or None.
+
+    The segments are degenerate when every customer placed by P(alive) (one-time buyers aside) falls on
+    the same side of the active threshold: then "at risk" and "likely lost" (or both "active" segments) are
+    empty because of the model, not because of the customers, typically when the fit does not identify
+    drop-out (an :class:`clvlab.UnidentifiedWarning` at fit time).
+    """
+    placed = table["action_segment"].to_numpy() != "one-time buyer"
+    if not placed.any():
+        return None
+    p = table["p_alive"].to_numpy()[placed]
+    threshold = float(table.attrs.get("active_threshold", 0.5))
+    if (p >= threshold).all():
+        return (
+            f"all {int(placed.sum()):,} customers placed by P(alive) have P(alive) >= {threshold:g} (lowest "
+            f"{p.min():.3f}): the model sees no drop-out, so no one is 'at risk' or 'likely lost'. Do not "
+            "read the empty segments as good news; check drop-out on a holdout or with another model."
+        )
+    if (p < threshold).all():
+        return (
+            f"all {int(placed.sum()):,} customers placed by P(alive) have P(alive) < {threshold:g} "
+            f"(highest {p.max():.3f}): no one counts as active; check the threshold and the fit."
+        )
+    return None
 
 
 def _id(value: Any) -> Any:
@@ -363,9 +408,10 @@ n_draws, seed
     table["clv_rank"] = rank
     table["clv_percentile"] = table["clv"].rank(method="max", pct=True).to_numpy() * 100.0
     table["segment"] = value_tiers(rank)
-    table["action_segment"] = action_segments(
-        rank, table["p_alive"].to_numpy(), high_value_share, active_threshold
-    )
+    p_alive = table["p_alive"].to_numpy()
+    frequency = _per_customer("frequency", data, index, "frequency").to_numpy(dtype=np.float64)
+    one_time = (frequency == 0) & (p_alive >= _FIXED_ALIVE)
+    table["action_segment"] = action_segments(rank, p_alive, high_value_share, active_threshold, one_time)
     if costs is not None:
         cost, channels = costs
         if channels is not None:
@@ -393,6 +439,10 @@ n_draws, seed
         high_value_share=float(high_value_share),
         active_threshold=float(active_threshold),
     )
+    note = degenerate_segments_note(table)
+    table.attrs["segment_note"] = note
+    if note is not None:
+        warnings.warn(f"action segments: {note}", DegenerateSegmentsWarning, stacklevel=2)
     return table
 
 
@@ -457,4 +507,6 @@ def segment_summary(table: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
         paid_share = pd.Series(paid, index=table.index).groupby(table[by].to_numpy()).mean()
         out["paid_back_share"] = paid_share.reindex(order).to_numpy()
     out.index.name = by
+    if by == "action_segment":
+        out.attrs["segment_note"] = table.attrs.get("segment_note")
     return out

@@ -43,6 +43,7 @@ class BetaGeo(TransactionModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    dropout_params = ("a", "b")
     formulas: ClassVar[ModuleType] = _formulas
 
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:

@@ -32,6 +32,7 @@ class ModifiedBetaGeo(TransactionModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    dropout_params = ("a", "b")
     formulas: ClassVar[ModuleType] = _formulas
 
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:

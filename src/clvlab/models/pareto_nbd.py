@@ -33,6 +33,7 @@ class ParetoNBD(TransactionModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    dropout_params = ("s", "beta")
     formulas: ClassVar[ModuleType] = _formulas
 
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
