@@ -68,13 +68,11 @@ True
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import math
 import os
 import re
-import secrets
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -84,6 +82,7 @@ from typing import Any, TypeGuard
 import numpy as np
 import pandas as pd
 
+from clvlab._guards import require_regular_file, write_atomically
 from clvlab.errors import ClvlabWarning, ModelFileError, NotFittedError
 from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.models.base import BaseModel
@@ -263,18 +262,11 @@ def _checksum(fields: Mapping[str, Any]) -> str:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
-    # os.open with mode 0o666 honours the umask, so the saved file gets the usual permissions.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    write_atomically(target, write)
 
 
 # -- loading ------------------------------------------------------------------------------------------
@@ -301,9 +293,11 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     FileNotFoundError
         If there is no file at ``path``.
     ModelFileError
-        If the file is a directory, binary (e.g. a pickle), not JSON, truncated, not a clvlab model, of a
-        newer format version, corrupted or modified (checksum mismatch), of an unknown model, or holds
-        parameters that do not fit the model (wrong names, non-positive or non-finite values).
+        If the path is a directory, a named pipe (FIFO), a device or anything else that is not a
+        regular file (refused before it is opened, so loading never blocks), or the file is binary (e.g.
+        a pickle), not JSON, truncated, not a clvlab model, of a newer format version, corrupted or
+        modified (checksum mismatch), of an unknown model, or holds parameters that do not fit the model
+        (wrong names, non-positive or non-finite values).
 
     Warns
     -----
@@ -312,14 +306,14 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     """
     from clvlab import __version__  # late: clvlab/__init__ imports this module
 
-    source = Path(path)
-    if source.is_file():
-        with source.open("rb") as fh:
-            magic = fh.read(8)
-        if magic == b"\x89HDF\r\n\x1a\n":  # netCDF-4 / HDF5: a Bayesian model's posterior
-            from clvlab.bayes.persistence import load_netcdf
+    # Checked before any open: a named pipe would block the read forever, a device never end.
+    source = require_regular_file(path, "clvlab model file", ModelFileError)
+    with source.open("rb") as fh:
+        magic = fh.read(8)
+    if magic == b"\x89HDF\r\n\x1a\n":  # netCDF-4 / HDF5: a Bayesian model's posterior
+        from clvlab.bayes.persistence import load_netcdf
 
-            return load_netcdf(source)  # type: ignore[return-value]  # a clvlab.bayes model
+        return load_netcdf(source)  # type: ignore[return-value]  # a clvlab.bayes model
     doc = _read_document(source)
     where = str(source)
 
@@ -394,13 +388,8 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
 
 def _read_document(source: Path) -> Any:
     where = str(source)
-    if source.is_dir():
-        raise ModelFileError(f"{where}: is a directory, not a clvlab model file")
-    try:
-        with source.open("rb") as fh:
-            raw = fh.read(_MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "no clvlab model file at this path", where) from None
+    with source.open("rb") as fh:
+        raw = fh.read(_MAX_BYTES + 1)
     if len(raw) > _MAX_BYTES:
         raise ModelFileError(f"{where}: not a clvlab model file (larger than {_MAX_BYTES // 2**20} MiB)")
     if not raw.strip():

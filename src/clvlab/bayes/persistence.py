@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from clvlab._guards import write_atomically
 from clvlab.bayes import _arviz
 from clvlab.bayes.base import BayesModel
 from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
@@ -70,9 +71,11 @@ def save_netcdf(model: BayesModel, path: str | os.PathLike[str]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     idata = _arviz.copy(model.idata_)
     idata["posterior"].attrs["clvlab_manifest"] = json.dumps(manifest)
-    tmp = target.with_name(f".{target.name}.tmp")
-    _arviz.to_netcdf(idata, str(tmp), engine=_ENGINE)
-    os.replace(tmp, target)
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot save the model to {str(target)!r}: it is a directory")
+    # A unique temporary file per save, renamed into place: concurrent saves to one path never share a
+    # file for HDF5 to collide on, and a failed save leaves the previous file intact.
+    write_atomically(target, lambda tmp: _arviz.to_netcdf(idata, str(tmp), engine=_ENGINE))
     return target
 
 
@@ -86,35 +89,23 @@ def load_netcdf(path: str | os.PathLike[str]) -> BayesModel:
         manifest = json.loads(idata["posterior"].attrs["clvlab_manifest"])
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{where}: not a readable clvlab Bayesian model file ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != BAYES_FORMAT:
-        raise ModelFileError(f"{where}: not a clvlab Bayesian model file")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > BAYES_FORMAT_VERSION:
-        raise ModelFileError(
-            f"{where}: saved by a newer clvlab (format version {version}, this clvlab reads up to "
-            f"{BAYES_FORMAT_VERSION}); upgrade clvlab"
-        )
-    cls = BAYES_REGISTRY.get(str(manifest.get("model")))
-    if cls is None:
-        raise ModelFileError(f"{where}: unknown model {manifest.get('model')!r}")
-    hyper = manifest.get("hyperparameters")
-    if isinstance(hyper, dict) and "sampler" not in hyper:
-        hyper = {**hyper, "sampler": "pymc"}  # files of clvlab 0.1.0 before the nutpie path was added
-    if not isinstance(hyper, dict) or set(hyper) != set(cls().get_params()):
-        raise ModelFileError(f"{where}: hyperparameters do not match {cls.__name__}")
-    if hyper.get("priors") is not None:
-        hyper["priors"] = {k: (v[0], dict(v[1])) for k, v in hyper["priors"].items()}
-    model = cls(**hyper)
+    cls, hyper = _check_manifest(manifest, where)
+    try:
+        model = cls(**hyper)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{where}: invalid hyperparameters for {cls.__name__} ({exc})") from None
     model.idata_ = idata
     try:
         model._set_draws_from_idata()
     except KeyError as exc:
         raise ModelFileError(f"{where}: the posterior lacks parameter {exc}") from None
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ModelFileError(f"{where}: the posterior's draws do not fit {cls.__name__} ({exc})") from None
     claimed = manifest.pop("checksum", None)
     if claimed != _checksum(manifest, model.param_draws()):
         raise ModelFileError(f"{where}: checksum mismatch: the file is corrupted or was modified")
     model.time_unit_ = manifest.get("time_unit")
-    model.n_customers_ = float(manifest.get("n_customers") or 0.0)
+    model.n_customers_ = float(manifest["n_customers"] or 0.0)
     if manifest.get("clvlab_version") != __version__:
         warnings.warn(
             f"{where} was saved by clvlab {manifest.get('clvlab_version')}, this is clvlab {__version__}",
@@ -122,3 +113,84 @@ def load_netcdf(path: str | os.PathLike[str]) -> BayesModel:
             stacklevel=3,
         )
     return model
+
+
+#: The manifest's fields and the JSON types each may hold (``None`` for null).
+_MANIFEST_TYPES: Mapping[str, tuple[type | None, ...]] = {
+    "format": (str,),
+    "format_version": (int,),
+    "clvlab_version": (str,),
+    "model": (str,),
+    "hyperparameters": (dict,),
+    "time_unit": (str, None),
+    "n_customers": (int, float, None),
+    "saved_at": (str,),
+    "checksum": (str,),
+}
+
+
+def _json_type_ok(value: Any, allowed: tuple[type | None, ...]) -> bool:
+    if value is None:
+        return None in allowed
+    if isinstance(value, bool):  # JSON true/false is never a number here
+        return bool in allowed
+    return any(t is not None and isinstance(value, t) for t in allowed)
+
+
+def _check_manifest(manifest: Any, where: str) -> tuple[type[BayesModel], dict[str, Any]]:
+    """Check the manifest's shape and types; return the model class and its constructor arguments.
+
+    Raises
+    ------
+    ModelFileError
+        If the manifest is not a JSON object with exactly the documented fields of the documented types,
+        names another format, a newer format version or an unknown model, or its hyperparameters do not
+        match the model's (``priors`` must be null or an object of name -> [distribution, {parameters}]).
+    """
+    if not isinstance(manifest, dict):
+        kind = "list" if isinstance(manifest, list) else type(manifest).__name__
+        raise ModelFileError(
+            f"{where}: not a clvlab Bayesian model file (its manifest is a {kind}, not an object)"
+        )
+    if manifest.get("format") != BAYES_FORMAT:
+        raise ModelFileError(f"{where}: not a clvlab Bayesian model file")
+    missing = [k for k in _MANIFEST_TYPES if k not in manifest]
+    if missing:
+        raise ModelFileError(f"{where}: incomplete manifest: missing field(s) {', '.join(missing)}")
+    for key, allowed in _MANIFEST_TYPES.items():
+        if not _json_type_ok(manifest[key], allowed):
+            names = " or ".join("null" if t is None else t.__name__ for t in allowed)
+            raise ModelFileError(
+                f"{where}: invalid manifest field {key}={manifest[key]!r} (expected {names})"
+            )
+    version = manifest["format_version"]
+    if version < 1 or version > BAYES_FORMAT_VERSION:
+        raise ModelFileError(
+            f"{where}: format version {version} is not one this clvlab reads (1 to {BAYES_FORMAT_VERSION}); "
+            "a newer file needs a newer clvlab"
+        )
+    cls = BAYES_REGISTRY.get(manifest["model"])
+    if cls is None:
+        raise ModelFileError(
+            f"{where}: unknown model {manifest['model']!r}; known: {', '.join(BAYES_REGISTRY)}"
+        )
+    hyper = dict(manifest["hyperparameters"])
+    if "sampler" not in hyper:
+        hyper["sampler"] = "pymc"  # files of clvlab 0.1.0 before the nutpie path was added
+    if set(hyper) != set(cls().get_params()):
+        raise ModelFileError(f"{where}: hyperparameters do not match {cls.__name__}")
+    for key, value in hyper.items():
+        if isinstance(value, dict) and key != "priors":
+            raise ModelFileError(f"{where}: invalid hyperparameter {key}={value!r}")
+    priors = hyper.get("priors")
+    if priors is not None:
+        if not isinstance(priors, dict) or not all(
+            isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], dict)
+            for v in priors.values()
+        ):
+            raise ModelFileError(
+                f"{where}: invalid priors {priors!r} (expected an object of name -> "
+                "[distribution, {parameters}])"
+            )
+        hyper["priors"] = {k: (v[0], dict(v[1])) for k, v in priors.items()}
+    return cls, hyper
