@@ -77,11 +77,33 @@ def first_bad_row(mask: npt.NDArray[np.bool_], index: pd.Index | None = None) ->
 
 
 def customer_ids(values: pd.Series, column: str) -> pd.Series:
-    """Check customer ids for nulls and return them unchanged."""
+    """Check customer ids for nulls and for mixed types; return them unchanged.
+
+    Ids of two kinds in one column (``1`` and ``"1"``, numbers and strings, numbers and booleans) are
+    refused: they cannot be sorted, and ``1`` and ``"1"`` would silently be two customers.
+    """
     null = values.isna().to_numpy()
     if null.any():
         raise DataError(f"column {column!r} has null customer ids: {first_bad_row(null)}")
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False).startswith("mixed"):
+        kinds = pd.Series([_id_kind(v) for v in pd.unique(values.to_numpy())], dtype=object).unique()
+        if len(kinds) > 1:
+            first = values.map(_id_kind).ne(kinds[0]).to_numpy()
+            raise DataError(
+                f"column {column!r} mixes customer ids of types {kinds[0]} and {kinds[1]} (e.g. 1 and "
+                f"'1'): {first_bad_row(first, values.index)}, value {values.iloc[int(first.argmax())]!r}; "
+                f"make them one type first, e.g. df[{column!r}] = df[{column!r}].astype(str)"
+            )
     return values
+
+
+def _id_kind(value: Any) -> str:
+    """A customer id's kind: ints and floats are one kind (they compare), booleans another."""
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    return type(value).__name__
 
 
 #: A UTC offset (or Z / UTC / GMT) right after a time of day at the end of a date string.
