@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["real_number", "require_regular_file", "write_atomically"]
+__all__ = ["real_number", "real_scalar", "require_regular_file", "write_atomically"]
 
 
 def _kind(value: Any) -> str:
@@ -78,6 +78,32 @@ def real_number(value: Any, name: str) -> npt.NDArray[np.float64]:
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a real number or an array of them, got {_kind(value)}")
     return arr.astype(np.float64, copy=False)
+
+
+def real_scalar(value: Any, name: str) -> float:
+    """Return ``value`` as one float, or raise :class:`TypeError` naming ``name``.
+
+    Parameters
+    ----------
+    value : float or int
+        The argument as the caller passed it (a one-element array is accepted).
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    float
+        The value; range checks are left to the caller.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (see :func:`real_number`) or holds more than one.
+    """
+    arr = real_number(value, name)
+    if arr.size != 1:
+        raise TypeError(f"{name} must be a single number, got an array of shape {arr.shape}")
+    return float(arr.reshape(-1)[0])
 
 
 def require_regular_file(path: str | os.PathLike[str], what: str, error: type[Exception]) -> Path:

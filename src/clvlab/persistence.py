@@ -356,6 +356,8 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     if covariance is not None:
         model.covariance_ = pd.DataFrame(covariance, index=names, columns=names)
     log_covariance = _matrix(doc["log_covariance"], len(names), "log_covariance", fail)
+    for field, matrix in (("covariance", covariance), ("log_covariance", log_covariance)):
+        _require_positive_definite(matrix, field, fail)
     if log_covariance is not None:
         model._log_covariance = log_covariance
     for field, attr in (
@@ -500,3 +502,22 @@ def _matrix(value: Any, k: int, field: str, fail: _Fail) -> np.ndarray[Any, np.d
     return np.array(
         [[_decode_float(v, field, fail) for v in row] for row in value], dtype=np.float64
     ).reshape(k, k)
+
+
+def _require_positive_definite(
+    matrix: np.ndarray[Any, np.dtype[np.float64]] | None, field: str, fail: _Fail
+) -> None:
+    """Refuse a finite covariance that is not positive definite (no valid normal draws, ``LinAlgError``).
+
+    A matrix with non-finite entries (a fit whose Hessian was singular) is kept: it means "no intervals"
+    and the model says so when asked for one.
+    """
+    if matrix is None or not np.isfinite(matrix).all():
+        return
+    try:  # reads the lower triangle, as the interval draws do
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise fail(
+            f"invalid {field}: the matrix is not positive definite, so it is not a covariance of a fitted "
+            "model (the file was edited or corrupted)"
+        ) from None

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from clvlab._guards import real_scalar
 from clvlab.errors import DataError
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.formulas.discounting import (
@@ -62,23 +63,25 @@ def _check_value_args(
         raise TypeError(f"spend_model must be a clvlab.GammaGamma model, got {type(spend_model).__name__}")
     if method not in {"continuous", "periodic"}:
         raise ValueError(f"method must be 'continuous' or 'periodic', got {method!r}")
-    h = float(horizon)
+    h = real_scalar(horizon, "horizon")
+    rate = real_scalar(discount_rate, "discount_rate")
+    period = real_scalar(discount_period, "discount_period")
     if not (h > 0):
         raise DataError(f"horizon must be positive (in the data's time unit), got {horizon!r}")
-    if not (np.isfinite(discount_rate) and discount_rate >= 0):
+    if not (np.isfinite(rate) and rate >= 0):
         raise DataError(
             f"discount_rate must be a non-negative rate per discount_period, got {discount_rate!r}"
         )
-    if not (np.isfinite(discount_period) and discount_period > 0):
+    if not (np.isfinite(period) and period > 0):
         raise DataError(f"discount_period must be a positive number of time units, got {discount_period!r}")
-    if not np.isfinite(h) and discount_rate == 0:
+    if not np.isfinite(h) and rate == 0:
         raise DataError(
             "an infinite horizon needs a positive discount_rate (the undiscounted value is unbounded)"
         )
     if isinstance(transaction_model, BetaGeoBetaBinom) and method != "periodic":
         raise DataError("BG/BB is a discrete-time model: use method='periodic' (discounting per opportunity)")
     if method == "periodic" and np.isfinite(h):
-        k = h / discount_period
+        k = h / period
         if abs(k - round(k)) > 1e-9 * max(1.0, k):
             raise DataError(
                 f"method='periodic' needs a horizon that is a whole number of discount periods; got "

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from clvlab._guards import real_number, real_scalar
 from clvlab.data.validation import summary_time_unit, validate_summary, weights_array
 from clvlab.errors import ClvlabWarning, DataError, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._distinct import distinct_rows
@@ -336,10 +337,16 @@ class BaseModel(Hyperparameters):
                 f"this {type(self).__name__} has no parameter covariance (built from parameters, or a "
                 "singular Hessian), so intervals are unavailable"
             )
-        if int(n_draws) < 2:
+        if not (real_scalar(n_draws, "n_draws") >= 2):
             raise ValueError(f"n_draws must be at least 2, got {n_draws!r}")
         rng = np.random.default_rng(seed)
-        chol = np.linalg.cholesky(cov)
+        try:
+            chol = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"this {type(self).__name__}'s parameter covariance is not positive definite, so intervals "
+                "are unavailable; refit the model"
+            ) from None
         z = rng.standard_normal((int(n_draws), len(self.param_names)))
         return np.asarray(np.exp(np.log(self.params_.to_numpy())[None, :] + z @ chol.T), dtype=np.float64)
 
@@ -595,7 +602,7 @@ def thread_map(fn: Callable[[Any], R], items: Sequence[Any]) -> Iterator[R]:
 
 
 def _interval_quantiles(interval: float) -> tuple[float, float]:
-    level = float(interval)
+    level = real_scalar(interval, "interval")
     if not 0 < level < 1:
         raise ValueError(f"interval must be a level strictly between 0 and 1 (e.g. 0.9), got {interval!r}")
     return (1 - level) / 2, (1 + level) / 2
@@ -608,14 +615,14 @@ def _chunks(n: int, n_draws: int, budget: int = 1 << 21) -> list[slice]:
 
 
 def _non_negative(value: Any, name: str) -> Any:
-    arr = np.asarray(value, dtype=np.float64)
+    arr = real_number(value, name)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise DataError(f"{name} must be finite and non-negative, got {value!r}")
     return arr if arr.ndim else float(arr)
 
 
 def _count(value: Any, name: str) -> Any:
-    arr = np.asarray(value)
-    if not np.all(np.isfinite(arr.astype(float))) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+    arr = real_number(value, name)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
         raise DataError(f"{name} must be a non-negative whole number, got {value!r}")
     return arr.astype(np.float64) if arr.ndim else float(arr)
