@@ -436,6 +436,10 @@ def test_acquisition_cost_forms_and_errors(cdnow_summary, small, bgnbd, gg):
         clvlab.predict_customer_value(bgnbd, gg, small, acquisition_cost=[1.0, 2.0], **kw)
     with pytest.raises(DataError, match="high_value_share"):
         clvlab.predict_customer_value(bgnbd, gg, small, high_value_share=20, **kw)
+    with pytest.raises(TypeError, match="high_value_share must be a number"):
+        clvlab.predict_customer_value(bgnbd, gg, small, high_value_share="0.2", **kw)
+    with pytest.raises(TypeError, match="active_threshold must be a number"):
+        clvlab.predict_customer_value(bgnbd, gg, small, active_threshold="half", **kw)
 
 
 def test_action_segments_follow_their_definition_and_row_order(cdnow_summary, bgnbd, gg, cac_table):

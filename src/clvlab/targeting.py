@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from clvlab._guards import real_scalar
 from clvlab.data.validation import _as_pandas
 from clvlab.errors import DataError, DegenerateSegmentsWarning
 from clvlab.formulas.discounting import (
@@ -267,11 +268,13 @@ def _payback_horizon(
 
 
 def _check_segment_args(high_value_share: float, active_threshold: float) -> None:
-    if not (0.0 <= float(high_value_share) <= 1.0):
+    high_value_share = real_scalar(high_value_share, "high_value_share")
+    active_threshold = real_scalar(active_threshold, "active_threshold")
+    if not (0.0 <= high_value_share <= 1.0):
         raise DataError(
             f"high_value_share must lie in [0, 1] (a share of customers), got {high_value_share!r}"
         )
-    if not (0.0 <= float(active_threshold) <= 1.0):
+    if not (0.0 <= active_threshold <= 1.0):
         raise DataError(f"active_threshold must lie in [0, 1] (a probability), got {active_threshold!r}")
 
 
