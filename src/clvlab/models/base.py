@@ -229,7 +229,7 @@ class BaseModel(Hyperparameters):
                 "observation period, or a model the data identify, gives standard errors."
                 + self._dropout_note([names[i] for i in result.flat]),
                 UnidentifiedWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit()
             )
         else:
             self._warn_weakly_identified()
@@ -270,7 +270,7 @@ class BaseModel(Hyperparameters):
             f"{'them' if len(wide) > 1 else 'it'} are uncertain."
             + self._dropout_note([names[i] for i in wide]),
             UnidentifiedWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of fit()
         )
 
     @classmethod
