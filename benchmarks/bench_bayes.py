@@ -42,7 +42,7 @@ def _data(n: int) -> pd.DataFrame:
 def _peer_fit(model_class: Any, data: pd.DataFrame, sampler: str, kw: dict[str, int]) -> Any:
     """Fit pymc-marketing's BG/NBD with NUTS: 0.x takes the data in the constructor, 1.x in ``fit``."""
     sample = {"random_seed": 1, "progressbar": False, "cores": 1, "target_accept": 0.8, **kw}
-    if sampler != "pymc":
+    if sampler != "default":
         sample["nuts_sampler"] = sampler
     if "data" in inspect.signature(model_class.__init__).parameters:
         peer = model_class(data=data)
@@ -61,7 +61,7 @@ def _peer_expected(peer: Any, data: pd.DataFrame, t: float) -> Any:
 
 
 def bench_fit(
-    n: int, draws: int, tune: int, chains: int, repeats: int = 1, peer_sampler: str = "pymc"
+    n: int, draws: int, tune: int, chains: int, repeats: int = 1, peer_sampler: str = "default"
 ) -> None:
     import pymc_marketing
     from pymc_marketing.clv import BetaGeoModel
@@ -69,7 +69,7 @@ def bench_fit(
     import clvlab.bayes as cb
     from clvlab.bayes import _arviz
 
-    peer_name = f"pymc-marketing {pymc_marketing.__version__} on {peer_sampler}"
+    peer_version = pymc_marketing.__version__
 
     data = _data(n)
     size = "CDNOW, 2,357 customers" if n == 0 else f"{n:,} simulated customers"
@@ -98,6 +98,9 @@ def bench_fit(
             )
         s_ours = ours.summary()
         s_peer = _arviz.summary_table(peer.idata, ["r", "alpha", "a", "b"])
+        # The sampler the peer ran (PyMC 6 runs nutpie by default when it is installed, PyMC 5 its own).
+        used = str(peer.idata["posterior"].attrs.get("inference_library", "pymc"))
+        peer_name = f"pymc-marketing {peer_version} on {used}"
         t0 = time.perf_counter()
         e_ours = ours.predict_purchases(data, 39.0)
         tp_ours = time.perf_counter() - t0
@@ -201,9 +204,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each fit (median)")
     parser.add_argument(
         "--peer-sampler",
-        choices=("pymc", "nutpie"),
-        default="pymc",
-        help="NUTS implementation of the peer (pymc-marketing's default is PyMC's own; nutpie is clvlab's)",
+        choices=("default", "pymc", "nutpie"),
+        default="default",
+        help="NUTS implementation of the peer: its default (PyMC's choice), PyMC's own, or nutpie (clvlab's)",
     )
     parser.add_argument("--clv-memory", type=int, help="customers for the posterior CLV memory run")
     parser.add_argument("--results-json", help="also write the recorded rows to this JSON file")
