@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from clvlab import datasets
+from clvlab._version import __version__
 from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
 from clvlab.describe import compare_simple_clv, describe_customers
 from clvlab.errors import (
@@ -26,8 +27,6 @@ from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo
 from clvlab.persistence import load
 from clvlab.targeting import ACTION_SEGMENTS, VALUE_TIERS, predict_customer_value, segment_summary
 from clvlab.value import customer_lifetime_value
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ACTION_SEGMENTS",

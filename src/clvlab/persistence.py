@@ -83,6 +83,7 @@ import numpy as np
 import pandas as pd
 
 from clvlab._guards import require_regular_file, write_atomically
+from clvlab._version import __version__
 from clvlab.errors import ClvlabWarning, ModelFileError, NotFittedError
 from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.models.base import BaseModel
@@ -182,7 +183,6 @@ def save(model: BaseModel, path: str | os.PathLike[str]) -> Path:
 
 
 def _to_document(model: BaseModel) -> dict[str, Any]:
-    from clvlab import __version__  # late: clvlab/__init__ imports this module
 
     name = type(model).__name__
     if MODEL_REGISTRY.get(name) is not type(model):
@@ -304,8 +304,6 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     ModelVersionWarning
         If the file was saved by another clvlab version; both versions are named.
     """
-    from clvlab import __version__  # late: clvlab/__init__ imports this module
-
     # Checked before any open: a named pipe would block the read forever, a device never end.
     source = require_regular_file(path, "clvlab model file", ModelFileError)
     with source.open("rb") as fh:

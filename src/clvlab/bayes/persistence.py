@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from clvlab._guards import write_atomically
+from clvlab._version import __version__
 from clvlab.bayes import _arviz
 from clvlab.bayes.base import BayesModel
 from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
@@ -49,8 +50,6 @@ def _checksum(manifest: Mapping[str, Any], draws: np.ndarray) -> str:
 
 def save_netcdf(model: BayesModel, path: str | os.PathLike[str]) -> Path:
     """Write a fitted Bayesian model's posterior and manifest to ``path`` (netCDF); return the path."""
-    from clvlab import __version__
-
     if not hasattr(model, "idata_"):
         raise NotFittedError(f"this {type(model).__name__} is not fitted: there is nothing to save")
     name = f"bayes.{type(model).__name__}"
@@ -81,8 +80,6 @@ def save_netcdf(model: BayesModel, path: str | os.PathLike[str]) -> Path:
 
 def load_netcdf(path: str | os.PathLike[str]) -> BayesModel:
     """Load a Bayesian model written by :func:`save_netcdf` (through :func:`clvlab.load`)."""
-    from clvlab import __version__
-
     where = str(path)
     try:
         idata = _arviz.from_netcdf(where, engine=_ENGINE)
