@@ -7,8 +7,8 @@ import pytest
 
 import clvlab
 
-# The standard CDNOW split (REFERENCES.md): calibration weeks 1-39 ending 1997-09-30, holdout weeks
-# 40-78 ending 1998-06-30, time in weeks of 7 days.
+# The standard CDNOW split (tests/references.md [CDNOW-SPLIT]): calibration weeks 1-39 ending 1997-09-30,
+# holdout weeks 40-78 ending 1998-06-30, time in weeks of 7 days.
 CDNOW_CALIBRATION_END = "1997-09-30"
 CDNOW_OBSERVATION_END = "1998-06-30"
 

@@ -46,8 +46,9 @@ def test_main_job_on_bundled_data(tmp_path, capsys):
     )
     tiers = pd.read_csv(tmp_path / "segments.csv", index_col="segment")
     assert tiers["customers"].sum() == 2357
-    # The bundled data get the published holdout check (FHL 2005: 1,882 repeat purchases in weeks 40-78,
-    # BG/NBD predicts 1653.4 at the MLE) and the diagnostic plots, those of the holdout in holdout/.
+    # The bundled data get the published holdout check (tests/references.md [CDNOW-HOLDOUT-COUNTS]: 1,882
+    # repeat purchases in weeks 40-78; [BGNBD-HOLDOUT-SUM]: BG/NBD predicts 1653.4 at the MLE) and the
+    # diagnostic plots, those of the holdout in holdout/.
     assert "holdout check" in out
     assert "1882.000" in out
     assert "1653.4" in out

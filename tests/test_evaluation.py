@@ -13,7 +13,7 @@ from clvlab.evaluation import gains_curve, gini, top_share_lift
 from tests.conftest import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END
 
 # Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way", Marketing Science 24(2): published
-# BG/NBD estimates for CDNOW in weeks.
+# BG/NBD estimates for CDNOW in weeks (tests/references.md [BGNBD-MLE-CDNOW]).
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
@@ -53,10 +53,10 @@ def test_evaluate_reproduces_the_published_holdout_totals(published, cdnow_split
     ev = clvlab.evaluate(published, cdnow_split)
     assert list(ev.columns) == ["value", "description"]
     assert ev.index.name == "metric"
-    # REFERENCES.md: 1,882 actual repeat transactions in the holdout (weeks 40-78).
+    # tests/references.md [CDNOW-HOLDOUT-COUNTS]: 1,882 repeat transactions in the holdout (weeks 40-78).
     assert ev.loc["actual_purchases", "value"] == 1882
-    # REFERENCES.md: BG/NBD sum of conditional expectations over the holdout, 1653.9 (recomputed from
-    # the published parameters).
+    # tests/references.md [BGNBD-HOLDOUT-SUM]: BG/NBD sum of conditional expectations over the holdout,
+    # 1653.9 (recomputed from the published parameters).
     assert ev.loc["predicted_purchases", "value"] == pytest.approx(1653.9, abs=0.05)
     assert ev.loc["n_customers", "value"] == 2357
     # Per-customer errors against FHL eq. (10) evaluated independently above.
@@ -155,7 +155,8 @@ def test_compare_models(cdnow_summary, cdnow_split, published, spend):
     mbg = clvlab.ModifiedBetaGeo().fit(cdnow_summary)
     table = clvlab.compare_models([bg, mbg, published], cdnow_split, spend_model=spend)
     assert set(table.index) == {"BetaGeo", "ModifiedBetaGeo", "BetaGeo (2)"}
-    # REFERENCES.md: BG/NBD log-likelihood -9582.43 at the MLE; MBG/NBD -9582.13 (lifetimes tests).
+    # tests/references.md [BGNBD-LL-CDNOW]: BG/NBD log-likelihood -9582.43 at the MLE;
+    # [MBGNBD-LL-CDNOW]: MBG/NBD -9582.13 (lifetimes tests).
     assert table.loc["BetaGeo", "log_likelihood"] == pytest.approx(-9582.43, abs=0.01)
     assert table.loc["ModifiedBetaGeo", "log_likelihood"] == pytest.approx(-9582.13, abs=0.01)
     ll = table.loc["BetaGeo", "log_likelihood"]

@@ -39,7 +39,8 @@ DOCUMENTED_FIELDS = [
     "saved_at",
     "checksum",
 ]
-# Fader, Hardie & Lee (2005), CDNOW weekly BG/NBD estimates: any valid parameters do for format tests.
+# Fader, Hardie & Lee (2005), CDNOW weekly BG/NBD estimates (tests/references.md [BGNBD-MLE-CDNOW]): any
+# valid parameters do for format tests.
 BGNBD_PARAMS = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 

@@ -23,10 +23,10 @@ from tests.conftest import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END
 
 # Fader, Hardie & Lee (2005), Marketing Science 24(2): published BG/NBD estimates for CDNOW (weeks).
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-# REFERENCES.md: the same estimates to four decimals (recomputed maximum-likelihood estimate).
+# tests/references.md [BGNBD-MLE-CDNOW]: the same estimates to four decimals (recomputed MLE).
 REFERENCES_BGNBD = {"r": 0.2426, "alpha": 4.4135, "a": 0.7929, "b": 2.4258}
-# BTYD walkthrough (REFERENCES.md): cumulative repeat transactions at the end of weeks 20-25, counted
-# from 1997-01-01, the first purchase in the log.
+# BTYD walkthrough (tests/references.md [CDNOW-TRACKING-ACTUAL], [BGNBD-TRACKING-CDNOW]): cumulative
+# repeat transactions at the end of weeks 20-25, counted from 1997-01-01, the first purchase in the log.
 TRACKING_WEEKS = [20, 21, 22, 23, 24, 25]
 TRACKING_ACTUAL = [1359, 1414, 1484, 1517, 1573, 1672]
 TRACKING_BGNBD = [1312.46, 1387.35, 1460.39, 1531.71, 1601.42, 1669.60]
@@ -142,7 +142,7 @@ def test_plotting_is_a_lazy_subpackage_and_does_not_import_matplotlib():
 def test_period_transactions_are_the_exact_expectation(published, cdnow_summary):
     data = plotting.plot_period_transactions_data(published, cdnow_summary)
     assert list(data.index) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
-    # REFERENCES.md: 1,411 customers with x = 0; 2,357 customers.
+    # tests/references.md [CDNOW-CAL-SUMMARY]: 1,411 customers with x = 0; 2,357 customers.
     assert data.loc["0", "actual"] == 1411
     assert data["actual"].sum() == 2357
     counts = cdnow_summary["frequency"].value_counts()
@@ -159,9 +159,9 @@ def test_period_transactions_are_the_exact_expectation(published, cdnow_summary)
 @pytest.mark.parametrize(
     ("cls", "params"),
     [
-        # REFERENCES.md: Pareto/NBD MLE on CDNOW (weeks).
+        # tests/references.md [PNBD-MLE-CDNOW]: Pareto/NBD MLE on CDNOW (weeks).
         (clvlab.ParetoNBD, {"r": 0.5533, "alpha": 10.5776, "s": 0.6062, "beta": 11.6679}),
-        # REFERENCES.md: MBG/NBD estimates (lifetimes tests).
+        # tests/references.md [MBGNBD-MLE-CDNOW]: MBG/NBD estimates (lifetimes tests).
         (clvlab.ModifiedBetaGeo, {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}),
     ],
 )
@@ -229,10 +229,11 @@ def test_tracking_reproduces_the_published_cdnow_numbers(bg, cdnow_log):
     assert data.attrs["calibration_t"] == 39.0
     weeks = data.loc[TRACKING_WEEKS]
     np.testing.assert_array_equal(weeks["actual"], TRACKING_ACTUAL)
-    # At the maximum-likelihood estimate (REFERENCES.md's parameters before rounding) the BTYD values
-    # are reproduced to their two decimals.
+    # At the maximum-likelihood estimate (tests/references.md [BGNBD-MLE-CDNOW] before rounding) the BTYD
+    # values ([BGNBD-TRACKING-CDNOW]) are reproduced to their two decimals.
     np.testing.assert_allclose(weeks["expected"], TRACKING_BGNBD, atol=0.01)
-    # REFERENCES.md: 2,457 repeat transactions in calibration (weeks 1-39), 4,339 in all (weeks 1-78).
+    # tests/references.md [CDNOW-HOLDOUT-COUNTS]: 2,457 repeat transactions in calibration (weeks 1-39),
+    # 4,339 in all (weeks 1-78).
     assert data.loc[39, "actual"] == 2457
     assert data.loc[78, "actual"] == 4339
     assert data.loc[20, "date"] == pd.Timestamp("1997-05-20")
@@ -242,7 +243,7 @@ def test_tracking_reproduces_the_published_cdnow_numbers(bg, cdnow_log):
 def test_tracking_at_the_reference_parameters_matches_a_hand_computation(cdnow_log):
     model = clvlab.BetaGeo.from_params(REFERENCES_BGNBD, time_unit="W")
     data = plotting.plot_tracking_data(model, cdnow_log, **SPLIT)
-    # REFERENCES.md's rounded parameters move the BTYD numbers by less than 0.1.
+    # The 4-decimal parameters (tests/references.md [BGNBD-MLE-CDNOW]) move the BTYD numbers by < 0.1.
     np.testing.assert_allclose(data.loc[TRACKING_WEEKS, "expected"], TRACKING_BGNBD, atol=0.1)
     # Every week: sum over customers of FHL eq. (9) at their age, E[X(0)] = 0 before they are born.
     births = first_purchase_weeks(cdnow_log)
@@ -255,7 +256,7 @@ def test_incremental_tracking_and_plot(bg, cdnow_log, tmp_path):
     incremental = plotting.plot_tracking_data(bg, cdnow_log, cumulative=False, **SPLIT)
     np.testing.assert_allclose(incremental["actual"].cumsum(), cumulative["actual"])
     np.testing.assert_allclose(incremental["expected"].cumsum(), cumulative["expected"], rtol=1e-12)
-    # Week 21 alone: 1414 - 1359 repeat transactions (BTYD walkthrough).
+    # Week 21 alone: 1414 - 1359 repeat transactions (BTYD walkthrough, [CDNOW-TRACKING-ACTUAL]).
     assert incremental.loc[21, "actual"] == 1414 - 1359
 
     ax = plotting.plot_tracking(bg, cdnow_log, cumulative=False, **SPLIT)
@@ -294,7 +295,8 @@ def test_tracking_errors(bg, bgbb, cdnow_log):
 def test_calibration_vs_holdout(published, cdnow_split, tmp_path):
     data = plotting.plot_calibration_vs_holdout_data(published, cdnow_split)
     assert list(data.index) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
-    # REFERENCES.md: 1,882 actual holdout purchases; 1653.9 expected (published parameters).
+    # tests/references.md [CDNOW-HOLDOUT-COUNTS]: 1,882 actual holdout purchases; [BGNBD-HOLDOUT-SUM]:
+    # 1653.9 expected (published parameters).
     assert (data["customers"] * data["actual"]).sum() == pytest.approx(1882, abs=1e-9)
     assert (data["customers"] * data["predicted"]).sum() == pytest.approx(1653.9, abs=0.05)
     s = cdnow_split
@@ -360,7 +362,8 @@ def test_history_alive(bg, cdnow_log, tmp_path):
     days = pd.to_datetime(["1997-01-01", "1997-01-18", "1997-08-02", "1997-12-12"])
     assert list(data.loc[data["purchase"], "date"]) == list(days)
     at_end = data.set_index("date").loc[pd.Timestamp(CDNOW_CALIBRATION_END)]
-    # REFERENCES.md (Hardie's summary file and P(alive) note): x = 2, t_x = 30.43, T = 38.86; P(alive) 0.7266.
+    # tests/references.md [CDNOW-CUSTOMER-1] (Hardie's summary file): x = 2, t_x = 30.43, T = 38.86;
+    # [BGNBD-CUST1-PALIVE] (Hardie's P(alive) note): P(alive) 0.7266.
     assert at_end["frequency"] == 2
     assert at_end["recency"] == pytest.approx(30.43, abs=0.005)
     assert at_end["T"] == pytest.approx(38.86, abs=0.005)
@@ -382,7 +385,7 @@ def test_history_alive(bg, cdnow_log, tmp_path):
 def test_spend_distribution(gg, cdnow_summary, tmp_path):
     data = plotting.plot_spend_distribution_data(gg, cdnow_summary, bins=20, max_value=100.0)
     repeat = cdnow_summary[cdnow_summary["frequency"] > 0]
-    assert len(repeat) == 946  # REFERENCES.md: 946 repeat customers
+    assert len(repeat) == 946  # tests/references.md [CDNOW-CAL-SUMMARY]: 946 repeat customers
     observed, edges = np.histogram(repeat["monetary_value"], bins=20, range=(0, 100))
     np.testing.assert_allclose(data["observed_density"] * 5.0, observed / 946)
     # Gamma-Gamma: x mbar / gamma ~ BetaPrime(p x, q) (Fader & Hardie 2013); mixed over the customers.

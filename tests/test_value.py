@@ -84,8 +84,8 @@ def test_pareto_nbd_dert_matches_fhl_2005(cdnow_summary, gg):
         pareto, gg, one, horizon=np.inf, discount_rate=0.15, discount_period=52
     )
     dert = clv.iloc[0] / gg.predict_spend(one).iloc[0]
-    # REFERENCES.md: Pareto/NBD DERT at delta = ln(1.15)/52, customer (2, 30.43, 38.86): 6.50 (FHL 2005
-    # JMR; 6.5002 recomputed at the MLE).
+    # tests/references.md [PNBD-DERT-CUST1], [DISCOUNT-15PCT-WEEKLY]: Pareto/NBD DERT at delta =
+    # ln(1.15)/52, customer (2, 30.43, 38.86): 6.50 (FHL 2005 JMR; 6.5002 recomputed at the MLE).
     assert dert == pytest.approx(6.5002, abs=2e-3)
     # The closed form agrees with the general quadrature used for the other models.
     from clvlab.formulas.discounting import continuous_discounted_purchases

@@ -36,8 +36,9 @@ def test_bgnbd_posterior_agrees_with_the_mle(bg_nuts, bg_mle):
     summary = bg_nuts.summary()
     assert (summary["ess_bulk"] >= 400).all()
     for name in ("r", "alpha", "a", "b"):
-        # REFERENCES.md MLE (FHL 2005), reproduced by clvlab.BetaGeo: the posterior mean lies within 2
-        # posterior standard deviations of it under the weakly informative default priors.
+        # tests/references.md [BGNBD-MLE-CDNOW] (FHL 2005), reproduced by clvlab.BetaGeo: the posterior
+        # mean lies within 2 posterior standard deviations of it under the weakly informative default
+        # priors.
         assert abs(summary.loc[name, "mean"] - bg_mle.params_[name]) < 2 * summary.loc[name, "sd"], name
         assert summary.loc[name, "r_hat"] <= 1.01
     assert _arviz.is_posterior(bg_nuts.idata_)  # InferenceData on ArviZ 0.x, DataTree on 1.x
@@ -126,7 +127,8 @@ def test_gamma_gamma_nuts(cdnow_summary):
     assert (summary["ess_bulk"] >= 400).all()
     mle = clvlab.GammaGamma().fit(cdnow_summary)
     for name in ("p", "q", "gamma"):
-        # REFERENCES.md MLE (Fader & Hardie 2013) within 2 posterior sd of the posterior mean.
+        # tests/references.md [GG-MLE-CDNOW] (Fader & Hardie 2013) within 2 posterior sd of the posterior
+        # mean.
         assert abs(summary.loc[name, "mean"] - mle.params_[name]) < 2 * summary.loc[name, "sd"]
     spend = model.predict_spend(cdnow_summary, interval=0.9)
     ratio = spend["expected_spend"].mean() / mle.predict_spend(cdnow_summary).mean()
@@ -230,8 +232,8 @@ def test_pareto_nbd_nuts(cdnow_summary):
     assert int(model.idata_["sample_stats"]["diverging"].sum()) == 0
     mle = clvlab.ParetoNBD().fit(cdnow_summary)
     for name in ("r", "alpha", "s", "beta"):
-        # REFERENCES.md: Pareto/NBD MLE on CDNOW (FHL 2005: 0.553, 10.578, 0.606, 11.669), reproduced by
-        # clvlab.ParetoNBD, lies within 2 posterior sd of the posterior mean.
+        # tests/references.md [PNBD-MLE-CDNOW]: Pareto/NBD MLE on CDNOW (FHL 2005: 0.553, 10.578, 0.606,
+        # 11.669), reproduced by clvlab.ParetoNBD, lies within 2 posterior sd of the posterior mean.
         assert abs(summary.loc[name, "mean"] - mle.params_[name]) < 2 * summary.loc[name, "sd"], name
     # The data identify the survival of the dropout process, not s and beta apart: its posterior is
     # tight around the MLE's even though s and beta themselves spread along the ridge.
@@ -253,8 +255,8 @@ def test_pareto_nbd_map_fits_predicts_values_and_reloads(tmp_path, cdnow_summary
     # The posterior mode, residual CLV over it and a netCDF round trip (NUTS: test_pareto_nbd_nuts).
     model = cb.ParetoNBD(method="map", progressbar=False).fit(cdnow_summary)
     mle = clvlab.ParetoNBD().fit(cdnow_summary)
-    # REFERENCES.md: Pareto/NBD MLE on CDNOW (LL -9594.98); the weak priors move the mode by much less
-    # than a standard error.
+    # tests/references.md [PNBD-MLE-CDNOW], [PNBD-LL-CDNOW] (LL -9594.98 to 2 decimals): the weak priors
+    # move the mode by much less than a standard error.
     se = np.sqrt(np.diag(mle.covariance_.to_numpy()))
     assert np.all(np.abs(model.params_.to_numpy() - mle.params_.to_numpy()) < 0.25 * se)
     post = model.predict_purchases(cdnow_summary, 39.0)

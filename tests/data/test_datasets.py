@@ -8,7 +8,8 @@ from clvlab import datasets
 
 def test_cdnow_transactions_shape_and_dtypes():
     log = datasets.load_cdnow_transactions()
-    # shared/data/README.md: 6,919 rows, 2,357 customers, first purchases in Q1 1997, log ends 1998-06-30.
+    # tests/references.md [DATA-CDNOW-LOG]: 6,919 rows, 2,357 customers, first purchases in Q1 1997,
+    # log ends 1998-06-30.
     assert log.shape == (6919, 4)
     assert list(log.columns) == ["customer_id", "date", "quantity", "amount"]
     assert log["customer_id"].nunique() == 2357
@@ -29,7 +30,7 @@ def test_loaders_return_fresh_frames():
 
 def test_donations_summary():
     d = datasets.load_donations()
-    # shared/data/README.md: 22 patterns, 11,104 donors, 6 annual opportunities.
+    # tests/references.md [DATA-DONATIONS]: 22 patterns, 11,104 donors, 6 annual opportunities.
     assert d.shape == (22, 4)
     assert list(d.columns) == ["frequency", "recency", "n_periods", "weights"]
     assert d["weights"].sum() == 11104
@@ -39,7 +40,8 @@ def test_donations_summary():
 
 def test_online_retail_invoices():
     o = datasets.load_online_retail()
-    # shared/data/README.md: 18,532 invoices, 4,338 customers, 2010-12-01 .. 2011-12-09, max 168,469.60.
+    # tests/references.md [DATA-ONLINE-RETAIL]: 18,532 invoices, 4,338 customers, 2010-12-01 ..
+    # 2011-12-09, max 168,469.60.
     assert o.shape == (18532, 4)
     assert o["customer_id"].nunique() == 4338
     assert o["invoice_no"].is_unique

@@ -9,7 +9,8 @@ from ..conftest import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END
 
 
 def test_cdnow_holdout_totals(cdnow_split, cdnow_summary):
-    # REFERENCES.md: repeat transactions in the holdout (weeks 40-78): 1,882 (calibration 2,457).
+    # tests/references.md [CDNOW-HOLDOUT-COUNTS]: 1,882 repeat transactions in the holdout (weeks 40-78),
+    # 2,457 in calibration.
     assert cdnow_split["frequency_holdout"].sum() == 1882
     assert cdnow_split["frequency"].sum() == 2457
     assert (cdnow_split["duration_holdout"] == 39.0).all()

@@ -18,16 +18,17 @@ from ..conftest import CDNOW_CALIBRATION_END
 # --- Reference values -------------------------------------------------------------------------------
 def test_cdnow_calibration_summary_matches_hardie(cdnow_summary):
     s = cdnow_summary
-    # REFERENCES.md (Hardie's summary file): 2,357 customers; sum of x = 2,457; 1,411 with x = 0.
+    # tests/references.md [CDNOW-CAL-SUMMARY] (Hardie's summary file): 2,357 customers; sum of x = 2,457;
+    # 1,411 with x = 0.
     assert len(s) == 2357
     assert s["frequency"].sum() == 2457
     assert (s["frequency"] == 0).sum() == 1411
-    # REFERENCES.md: customer 1: x = 2, t_x = 30.43, T = 38.86, zbar = 22.35.
+    # tests/references.md [CDNOW-CUSTOMER-1]: customer 1: x = 2, t_x = 30.43, T = 38.86, zbar = 22.35.
     np.testing.assert_allclose(s.loc[1].to_numpy(), [2, 30.43, 38.86, 22.35], atol=0.005)
     assert s.attrs["time_unit"] == "W"
     assert list(s.columns) == ["frequency", "recency", "T", "monetary_value"]
     assert s.index.name == "customer_id"
-    # 946 customers with repeat purchases are the Gamma-Gamma sample (REFERENCES.md).
+    # tests/references.md [CDNOW-CAL-SUMMARY]: the 946 customers with repeat purchases (Gamma-Gamma sample).
     assert (s["frequency"] > 0).sum() == 946
 
 
@@ -64,7 +65,8 @@ def test_agrees_with_lifetimes_on_cdnow_sample(cdnow_log):
 
 
 def test_agrees_with_lifetimes_on_full_cdnow_master():
-    # The full CDNOW master log (23,570 customers, 69,659 rows) as shipped inside lifetimes (test oracle).
+    # tests/references.md [DATA-CDNOW-MASTER]: the full CDNOW master log (23,570 customers, 69,659 rows)
+    # as shipped inside lifetimes (test oracle).
     load_dataset = lifetimes("load_dataset", "lifetimes.datasets")
 
     master = load_dataset("CDNOW_master.txt", header=0, sep=r"\s+")

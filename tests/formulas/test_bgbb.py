@@ -16,7 +16,7 @@ from clvlab.formulas import bgbb
 from tests._data import donations
 from tests._oracles import lifetimes
 
-PUB = (1.204, 0.750, 0.657, 2.783)  # REFERENCES.md: FHS 2010, donations alpha, beta, gamma, delta
+PUB = (1.204, 0.750, 0.657, 2.783)  # tests/references.md [BGBB-MLE-DONATIONS]: FHS 2010
 
 
 @functools.cache
@@ -83,20 +83,21 @@ def latent_quadrature_likelihood(a: float, b: float, g: float, d: float, x: int,
 def test_donations_loglik_reference() -> None:
     x, t_x, n, w = donations()
     total = float((bgbb.loglik(*PUB, x, t_x, n) * w).sum())
-    # REFERENCES.md: FHS 2010 donations, LL -33225.58 recomputed at (1.204, 0.750, 0.657, 2.783)
+    # tests/references.md [BGBB-LL-DONATIONS]: FHS 2010 donations, LL -33225.58 recomputed at PUB
     assert total == pytest.approx(-33225.58, abs=0.005)
 
 
 def test_donations_mle_matches_published_parameters() -> None:
     x, t_x, n, w = donations()
     mle = donations_mle()
-    # REFERENCES.md / FHS 2010: alpha, beta, gamma, delta = 1.204, 0.750, 0.657, 2.783 (3 decimals)
+    # tests/references.md [BGBB-MLE-DONATIONS] / FHS 2010: 1.204, 0.750, 0.657, 2.783 (3 decimals)
     np.testing.assert_allclose(mle, PUB, atol=6e-4)
     ll_mle = float((bgbb.loglik(*mle, x, t_x, n) * w).sum())
-    assert ll_mle == pytest.approx(-33225.58, abs=0.005)  # FHS 2010: -33,225.6
+    assert ll_mle == pytest.approx(-33225.58, abs=0.005)  # [BGBB-LL-DONATIONS]: FHS 2010 -33,225.6
 
 
 def test_p_alive_fhs2010_table6() -> None:
+    # tests/references.md [BGBB-PALIVE-TABLE6]:
     # FHS 2010, Table 6 "P(alive in 2002) as a function of recency and frequency" (as quoted in
     # lifetimes 0.11.3's tests): 1995-only donor 0.11; x=2 last in 1999 0.59; every year 0.93
     p = bgbb.p_alive(*PUB, [0, 2, 6], [0, 4, 6], 6)
@@ -104,6 +105,7 @@ def test_p_alive_fhs2010_table6() -> None:
 
 
 def test_conditional_expectations_fader_lecture() -> None:
+    # tests/references.md [BGBB-CE-LECTURE]:
     # FHS 2010 donations, E[# donations in 2002-2006] by (frequency, recency), as presented in Fader's
     # Wharton Customer Analytics course (summary at jbdon.com/probability-models.html): donor giving every
     # year 3.75, 1995-only donors 0.07, (x=4, last 2001) about 50% above (x=5, last 2000).
@@ -115,6 +117,7 @@ def test_conditional_expectations_fader_lecture() -> None:
 def test_hardie_spreadsheet_totals_at_mle() -> None:
     x, t_x, n, w = donations()
     mle = donations_mle()
+    # tests/references.md [BGBB-HARDIE-SHEET]:
     # Hardie's BG/BB spreadsheet (brucehardie.com/notes/010/, BGBB_2011-01-20_XLSX.zip), quoted in
     # lifetimes 0.11.3's tests: "Conditional Expectations (II)" total for 2002-2006 = 12884.2
     total = float((bgbb.conditional_expected_purchases(*mle, 5, x, t_x, n) * w).sum())

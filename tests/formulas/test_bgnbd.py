@@ -19,9 +19,10 @@ from clvlab.formulas import bgnbd
 from tests._data import cdnow_summary_weeks
 from tests._oracles import lifetimes
 
-# BG/NBD MLE on CDNOW as published to 4 decimals. REFERENCES.md: FHL 2005 (0.243, 4.414, 0.793, 2.426).
+# BG/NBD MLE on CDNOW to 4 decimals (recomputed; FHL 2005 publish 0.243, 4.414, 0.793, 2.426).
+# tests/references.md [BGNBD-MLE-CDNOW].
 PUB = (0.2426, 4.4135, 0.7929, 2.4258)
-# FHL 2005's own 3-decimal rounding, used by REFERENCES.md for the holdout sum.
+# FHL 2005's own 3-decimal rounding, used for the holdout sum (tests/references.md [BGNBD-HOLDOUT-SUM]).
 PUB3 = (0.243, 4.414, 0.793, 2.426)
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
 
@@ -149,7 +150,8 @@ def route_of(a, beta, c, A, t):
 
 def test_cdnow_summary_matches_references():
     x, t_x, T = cdnow_summary_weeks()
-    # REFERENCES.md: 2,357 customers; sum of x = 2,457; 1,411 with x = 0; customer 1 = (2, 30.43, 38.86)
+    # tests/references.md [CDNOW-CAL-SUMMARY]: 2,357 customers; sum of x = 2,457; 1,411 with x = 0;
+    # [CDNOW-CUSTOMER-1]: customer 1 = (2, 30.43, 38.86)
     assert x.size == 2357
     assert x.sum() == 2457
     assert (x == 0).sum() == 1411
@@ -159,7 +161,8 @@ def test_cdnow_summary_matches_references():
 def test_loglik_sum_at_published_parameters():
     x, t_x, T = cdnow_summary_weeks()
     ll = bgnbd.loglik(*PUB, x, t_x, T).sum()
-    # REFERENCES.md: FHL 2005, BG/NBD LL -9582.43 (FHL -9582.4; BTYD -9582.429). Measured: -9582.4292.
+    # tests/references.md [BGNBD-LL-CDNOW]: LL -9582.43 (FHL 2005 -9582.4; BTYD -9582.429).
+    # Measured: -9582.4292.
     assert ll == pytest.approx(-9582.43, abs=0.01)
     # The published parameters are the MLE rounded to 4 decimals: the gradient there must be small on the
     # scale of that rounding (first-order LL change of at most a half unit in the 4th decimal of each).
@@ -170,28 +173,29 @@ def test_loglik_sum_at_published_parameters():
 def test_mle_reproduces_published_parameters_and_loglik():
     x, t_x, T = cdnow_summary_weeks()
     mle = cdnow_mle()
-    # REFERENCES.md: FHL 2005 r, alpha, a, b = 0.2426, 4.4135, 0.7929, 2.4258. Measured MLE: 0.242595,
-    # 4.413602, 0.792922, 2.425907: alpha and b differ by 1e-4 in the 4th decimal, along a ridge where the
-    # log-likelihood is flat (LL(MLE) - LL(published) = 6e-7), hence 2e-4.
+    # tests/references.md [BGNBD-MLE-CDNOW]: FHL 2005 r, alpha, a, b = 0.2426, 4.4135, 0.7929, 2.4258.
+    # Measured MLE: 0.242595, 4.413602, 0.792922, 2.425907: alpha and b differ by 1e-4 in the 4th decimal,
+    # along a ridge where the log-likelihood is flat (LL(MLE) - LL(published) = 6e-7), hence 2e-4.
     np.testing.assert_allclose(mle, PUB, atol=2e-4)
-    # REFERENCES.md: BG/NBD log-likelihood -9582.43 (BTYD -9582.429). Measured at the MLE: -9582.42921.
+    # tests/references.md [BGNBD-LL-CDNOW]: -9582.43 (BTYD -9582.429). Measured at the MLE: -9582.42921.
     ll_mle = bgnbd.loglik(*mle, x, t_x, T).sum()
     assert ll_mle == pytest.approx(-9582.429, abs=1e-3)
     assert 0 <= ll_mle - bgnbd.loglik(*PUB, x, t_x, T).sum() < 1e-5
 
 
 def test_customer_one_conditional_expectation_and_p_alive():
-    # REFERENCES.md: Hardie's Excel note, E[X(39) | x=2, t_x=30.43, T=38.86] = 1.2259 (published 1.226)
+    # tests/references.md [BGNBD-CUST1-CE39]: Hardie's Excel note, E[X(39) | x=2, t_x=30.43, T=38.86]
+    # = 1.2259 (published 1.226)
     e = bgnbd.conditional_expected_purchases(*PUB, 39.0, 2, 30.43, 38.86)
     assert e == pytest.approx(1.2259, abs=5e-5)  # measured 1.225911
-    # REFERENCES.md: Hardie's P(alive) note (021), 0.7266
+    # tests/references.md [BGNBD-CUST1-PALIVE]: Hardie's P(alive) note (021), 0.7266
     assert bgnbd.p_alive(*PUB, 2, 30.43, 38.86) == pytest.approx(0.7266, abs=5e-5)  # measured 0.726608
 
 
 def test_unconditional_expectations_hardie():
     t = np.array([0.1429, 1.0, 3.0, 31.8571, 32.0, 78.0])
-    # REFERENCES.md: lifetimes tests (from Hardie's Excel sheet):
-    # 0.0078, 0.0532, 0.1506, 1.0405, 1.0437, 1.8576
+    # tests/references.md [BGNBD-UNCOND-EXPECTATION]: lifetimes 0.11.3's tests (a test named after Hardie's
+    # Excel sheet): 0.0078, 0.0532, 0.1506, 1.0405, 1.0437, 1.8576
     published = np.array([0.0078, 0.0532, 0.1506, 1.0405, 1.0437, 1.8576])
     got = bgnbd.expected_purchases(*PUB, t)
     # lifetimes checks these with decimal=3. The exact values at the published parameters (verified against
@@ -200,12 +204,12 @@ def test_unconditional_expectations_hardie():
     np.testing.assert_allclose(got, published, atol=5e-4)
     exact = [float(mp_inv_p_moment(PUB[2], PUB[3], PUB[0], PUB[1], ti)) for ti in t]
     np.testing.assert_allclose(got, exact, rtol=1e-12)
-    # REFERENCES.md: BTYD, E[X(52)] = 1.444
+    # tests/references.md [BGNBD-EX52]: BTYD, E[X(52)] = 1.444
     assert bgnbd.expected_purchases(*PUB, 52.0) == pytest.approx(1.444, abs=5e-4)  # measured 1.444062
 
 
 def test_conditional_expectation_heavy_buyer_btyd():
-    # REFERENCES.md: BTYD, E[X(52) | x=26, t_x=30.86, T=31] = 25.7566
+    # tests/references.md [BGNBD-HEAVY-CE52]: BTYD, E[X(52) | x=26, t_x=30.86, T=31] = 25.7566
     e = bgnbd.conditional_expected_purchases(*PUB, 52.0, 26, 30.86, 31.0)
     # Measured 25.75934 at the published parameters (25.75904 at our refitted MLE; the value is exact to
     # 1e-12 vs mpmath and equal to lifetimes'): BTYD evaluated it at its own optimiser's estimates.
@@ -222,14 +226,14 @@ def test_tracking_cumulative_expectation_weeks_20_to_25():
     mle = cdnow_mle()
     birth = T.max() - T  # week of each customer's first purchase (BTYD's cust.birth.periods)
     got = [bgnbd.expected_purchases(*mle, w - birth[birth <= w]).sum() for w in range(20, 26)]
-    # REFERENCES.md: BTYD walkthrough, 1312.46, 1387.35, 1460.39, 1531.71, 1601.42, 1669.60 (at the MLE;
-    # measured 1312.459, 1387.347, 1460.393, 1531.715, 1601.419, 1669.602).
+    # tests/references.md [BGNBD-TRACKING-CDNOW]: BTYD walkthrough, 1312.46, 1387.35, 1460.39, 1531.71,
+    # 1601.42, 1669.60 (at the MLE; measured 1312.459, 1387.347, 1460.393, 1531.715, 1601.419, 1669.602).
     np.testing.assert_allclose(got, [1312.46, 1387.35, 1460.39, 1531.71, 1601.42, 1669.60], atol=0.01)
 
 
 def test_holdout_sum_of_conditional_expectations():
     x, t_x, T = cdnow_summary_weeks()
-    # REFERENCES.md: 1653.9 "recomputed from the published parameters" -- FHL's 3-decimal ones
+    # tests/references.md [BGNBD-HOLDOUT-SUM]: 1653.9, recomputed at FHL's 3-decimal parameters
     # (measured 1653.941; 1653.422 at the 4-decimal parameters).
     total = bgnbd.conditional_expected_purchases(*PUB3, 39.0, x, t_x, T).sum()
     assert total == pytest.approx(1653.9, abs=0.05)

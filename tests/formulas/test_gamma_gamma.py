@@ -20,7 +20,7 @@ PQG = (
     6.2488,
     3.7446,
     15.4477,
-)  # REFERENCES.md: Fader & Hardie 2013, p, q, gamma (published 6.25, 3.74, 15.44)
+)  # tests/references.md [GG-MLE-CDNOW]: Fader & Hardie 2013, p, q, gamma (published 6.25, 3.74, 15.44)
 
 
 @functools.cache
@@ -49,16 +49,18 @@ def ll_mpmath(p: float, q: float, g: float, x: float, m: float) -> mp.mpf:
 # ------------------------------------------------------------------------------------------------
 def test_cdnow_spend_summary() -> None:
     x, mbar = cdnow_spend()
+    # tests/references.md [CDNOW-CAL-SUMMARY]: 2,357 customers, 946 with repeat purchases, x sums to 2,457.
     assert x.size == 2357
     assert int((x > 0).sum()) == 946
     assert x.sum() == 2457
-    assert mbar[0] == pytest.approx(22.345, abs=1e-9)  # REFERENCES.md: customer 1, zbar = 22.35 (rounded)
+    assert mbar[0] == pytest.approx(22.345, abs=1e-9)  # tests/references.md [CDNOW-CUSTOMER-1]: zbar = 22.35
 
 
 def test_cdnow_loglik_reference() -> None:
     x, mbar = repeaters()
     total = float(gg.loglik(*PQG, x, mbar).sum())
-    # REFERENCES.md: Fader & Hardie 2013, LL -4055.92 (full density, Jacobian x^(px) and all constants)
+    # tests/references.md [GG-LL-CDNOW]: Fader & Hardie 2013, LL -4055.92 (full density: the Jacobian
+    # x^(px) and all constants)
     assert total == pytest.approx(-4055.92, abs=0.005)
     # the published value is the one *with* x^(px) and mbar^(px-1); the variants are far off
     px = PQG[0] * x
@@ -79,9 +81,9 @@ def test_cdnow_mle_matches_published_parameters() -> None:
     # improve a function already flat to 1e-12 relative, which is not a failure to converge).
     assert np.max(np.abs(res.jac)) < 1e-3, res
     mle = np.exp(res.x)
-    # Fader & Hardie 2013: 6.25, 3.74, 15.44; LL -4055.92. The likelihood is flat along a ridge: the exact
-    # maximiser is (6.2496, 3.7442, 15.4435), and REFERENCES.md's (6.2488, 3.7446, 15.4477) lies on the
-    # ridge 2e-6 below the maximum.
+    # tests/references.md [GG-MLE-CDNOW], [GG-LL-CDNOW]: Fader & Hardie 2013: 6.25, 3.74, 15.44; LL
+    # -4055.92. The likelihood is flat along a ridge: the exact maximiser is (6.2496, 3.7442, 15.4435), and
+    # the ledger's 4-decimal point (6.2488, 3.7446, 15.4477) lies on the ridge 2e-6 below the maximum.
     np.testing.assert_allclose(mle, [6.25, 3.74, 15.44], atol=0.005)
     np.testing.assert_allclose(mle, PQG, rtol=3e-4)
     assert -res.fun == pytest.approx(-4055.92, abs=0.005)
@@ -91,7 +93,8 @@ def test_cdnow_mle_matches_published_parameters() -> None:
 def test_conditional_expected_spend_hardie_spreadsheet() -> None:
     x, mbar = cdnow_spend()
     got = gg.conditional_expected_spend(*PQG, x[:10], mbar[:10])
-    # REFERENCES.md: Hardie's spreadsheet (note 025), E[M | data] for customers 1..10 in id order
+    # tests/references.md [GG-CE-SPEND]: Hardie's spreadsheet (note 025), E[M | data] for customers 1..10
+    # in id order
     # (24.65, 18.91, 35.17, ...: customers 3, 4, 5, 8, 10 have x = 0 and get the population mean 35.17)
     expected = [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17]
     np.testing.assert_allclose(got, expected, atol=0.005)

@@ -18,7 +18,8 @@ from clvlab.formulas import bgnbd, mbgnbd
 from tests._data import cdnow_summary_weeks
 from tests._oracles import lifetimes
 
-# MBG/NBD MLE on CDNOW as given to 3 decimals. REFERENCES.md: lifetimes tests, 0.525, 6.183, 0.891, 1.614
+# MBG/NBD MLE on CDNOW as given to 3 decimals. tests/references.md [MBGNBD-MLE-CDNOW]: lifetimes tests
+# (from BTYDplus), 0.525, 6.183, 0.891, 1.614
 PUB = (0.525, 6.183, 0.891, 1.614)
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
 
@@ -115,7 +116,7 @@ def mp_pmf(r, alpha, a, b, t, n):
 def test_loglik_sum_at_published_parameters():
     x, t_x, T = cdnow_summary_weeks()
     ll = mbgnbd.loglik(*PUB, x, t_x, T).sum()
-    # REFERENCES.md: lifetimes tests, MBG/NBD LL -9582.13. Measured: -9582.1358 (at the MLE: -9582.1357).
+    # tests/references.md [MBGNBD-LL-CDNOW]: LL -9582.13. Measured: -9582.1358 (at the MLE: -9582.1357).
     assert ll == pytest.approx(-9582.13, abs=0.01)
     # The parameters are the MLE rounded to 3 decimals: first-order LL change over half a unit in the 3rd
     # decimal of each parameter must be small.
@@ -134,8 +135,8 @@ def test_mle_reproduces_published_parameters():
     res = optimize.minimize(nll, np.zeros(4), jac=True, method="BFGS", options={"gtol": 1e-7})
     assert np.max(np.abs(res.jac)) < 1e-3
     mle = np.exp(res.x)  # measured 0.524843, 6.183085, 0.891359, 1.614002
-    np.testing.assert_allclose(mle, PUB, atol=6e-4)  # REFERENCES.md: lifetimes tests (3 decimals)
-    assert -res.fun == pytest.approx(-9582.13, abs=0.01)  # REFERENCES.md: LL -9582.13; measured -9582.1357
+    np.testing.assert_allclose(mle, PUB, atol=6e-4)  # tests/references.md [MBGNBD-MLE-CDNOW] (3 decimals)
+    assert -res.fun == pytest.approx(-9582.13, abs=0.01)  # tests/references.md [MBGNBD-LL-CDNOW]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Tests for clvlab.formulas.pareto_nbd.
 
-References: shared/REFERENCES.md (published / recomputed numbers), lifetimes 0.11.3 as an oracle at the
-same parameters, and mpmath (40-50 digits) as the arbiter for extreme inputs.
+References: tests/references.md, Pareto/NBD section ([PNBD-MLE-CDNOW] etc.: published / recomputed
+numbers), lifetimes 0.11.3 as an oracle at the same parameters, and mpmath (40-50 digits) as the arbiter
+for extreme inputs.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from clvlab.formulas import pareto_nbd as pn
 from tests._data import cdnow_summary_weeks
 from tests._oracles import lifetimes
 
-# REFERENCES.md: Pareto/NBD MLE on CDNOW (weeks); FHL 2005 publish (0.553, 10.578, 0.606, 11.669).
+# tests/references.md [PNBD-MLE-CDNOW]: CDNOW MLE (weeks); FHL 2005 publish (0.553, 10.578, 0.606, 11.669).
 MLE = (0.5533, 10.5776, 0.6062, 11.6679)
 PUBLISHED = (0.553, 10.578, 0.606, 11.669)
 # lifetimes' test suite (test_conditional_probability_alive, "page 8 of the BTYD walkthrough") uses BTYD's
-# estimates for the P(alive) = 0.9979 reference.
+# estimates for the P(alive) = 0.9979 reference (tests/references.md [PNBD-HEAVY-PALIVE]).
 BTYD = (0.5534, 10.5802, 0.6061, 11.6562)
-DELTA_15PCT = np.log(1.15) / 52.0  # REFERENCES.md: continuous weekly discount rate for 15% a year
+DELTA_15PCT = np.log(1.15) / 52.0  # tests/references.md [DISCOUNT-15PCT-WEEKLY]: 15% a year, continuous
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -103,18 +104,18 @@ def mp_dert(r, alpha, s, beta, delta, x, t_x, T):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# REFERENCES.md numbers
+# Reference numbers (tests/references.md: [CDNOW-CAL-SUMMARY] and the Pareto/NBD section)
 # ----------------------------------------------------------------------------------------------------------
 def test_cdnow_helper_matches_references():
     x, _, _ = cdnow_summary_weeks()
-    assert x.size == 2357  # REFERENCES.md: 2,357 customers
-    assert x.sum() == 2457  # REFERENCES.md: sum of x = 2,457
+    assert x.size == 2357  # tests/references.md [CDNOW-CAL-SUMMARY]: 2,357 customers
+    assert x.sum() == 2457  # tests/references.md [CDNOW-CAL-SUMMARY]: sum of x = 2,457
 
 
 def test_cdnow_log_likelihood_and_mle():
     x, t_x, T = cdnow_summary_weeks()
     ll = pn.loglik(*MLE, x, t_x, T).sum()
-    assert ll == pytest.approx(-9594.97, abs=0.01)  # REFERENCES.md: FHL 2005, Pareto/NBD LL -9594.97
+    assert ll == pytest.approx(-9594.97, abs=0.01)  # tests/references.md [PNBD-LL-CDNOW]: FHL 2005
     # The rounding of the parameters to 4 decimals costs less than 1e-3: maximise from there with the exact
     # gradient (this also exercises loglik_and_grad inside an optimiser).
     rows, counts = np.unique(np.stack([x, t_x, T], axis=1), axis=0, return_counts=True)
@@ -130,25 +131,30 @@ def test_cdnow_log_likelihood_and_mle():
     assert -res.fun == pytest.approx(-9594.97, abs=0.01)
     np.testing.assert_allclose(np.exp(res.x)[:3], MLE[:3], rtol=2e-3)
     assert np.exp(res.x)[3] == pytest.approx(MLE[3], rel=5e-3)  # the likelihood is flat in beta
-    # the rounded published parameters are also within 0.01 (REFERENCES.md: FHL 2005 -9595.0)
+    # the rounded published parameters are also within 0.01 (tests/references.md [PNBD-LL-CDNOW]: FHL
+    # 2005 -9595.0)
     assert pn.loglik(*PUBLISHED, x, t_x, T).sum() == pytest.approx(-9594.97, abs=0.01)
 
 
 def test_reference_customer_predictions():
-    # REFERENCES.md: E[X(39) | x=2, t_x=30.43, T=38.86] = 1.4551, P(alive) = 0.8691 (recomputed; BTYD)
+    # tests/references.md [PNBD-CUST1]: E[X(39) | x=2, t_x=30.43, T=38.86] = 1.4551, P(alive) = 0.8691
+    # (recomputed; BTYD)
     assert pn.conditional_expected_purchases(*MLE, 39.0, 2, 30.43, 38.86) == pytest.approx(1.4551, abs=5e-5)
     assert pn.p_alive(*MLE, 2, 30.43, 38.86) == pytest.approx(0.8691, abs=5e-5)
-    # REFERENCES.md: E[X(52) | x=26, t_x=30.86, T=31] = 25.46 (lifetimes tests, from BTYD) at the CDNOW MLE
+    # tests/references.md [PNBD-HEAVY-CE52]: E[X(52) | x=26, t_x=30.86, T=31] = 25.46 (lifetimes tests,
+    # from BTYD) at the CDNOW MLE
     assert pn.conditional_expected_purchases(*MLE, 52.0, 26, 30.86, 31.0) == pytest.approx(25.46, abs=5e-3)
-    # REFERENCES.md: P(alive) = 0.9979 for that customer (lifetimes tests, BTYD parameters)
+    # tests/references.md [PNBD-HEAVY-PALIVE]: P(alive) = 0.9979 for that customer (lifetimes tests, BTYD
+    # parameters)
     assert pn.p_alive(*BTYD, 26, 30.86, 31.0) == pytest.approx(0.9979, abs=5e-5)
     assert pn.p_alive(*MLE, 26, 30.86, 31.0) == pytest.approx(0.9979, abs=5e-5)
 
 
 def test_dert_reference_values():
-    # REFERENCES.md: FHL 2005 JMR, DERT 6.50 for customer (2, 30.43, 38.86) at delta = ln(1.15)/52;
-    # 6.5017 at the rounded published parameters. At the 4-decimal MLE this implementation gives 6.5004
-    # (6.49998 at the unrounded MLE; REFERENCES.md quotes 6.5002): DERT is sensitive to the flat beta.
+    # tests/references.md [PNBD-DERT-CUST1]: FHL 2005 JMR, DERT 6.50 for customer (2, 30.43, 38.86) at
+    # delta = ln(1.15)/52; 6.5017 at the rounded published parameters. At the 4-decimal MLE this
+    # implementation gives 6.5004 (6.49998 at the unrounded MLE; the shared reference list quoted 6.5002,
+    # see the ledger's Discrepancies): DERT is sensitive to the flat beta.
     assert pn.dert(*MLE, DELTA_15PCT, 2, 30.43, 38.86) == pytest.approx(6.50, abs=1e-3)
     assert pn.dert(*PUBLISHED, DELTA_15PCT, 2, 30.43, 38.86) == pytest.approx(6.5017, abs=1e-4)
 
