@@ -15,7 +15,8 @@ import pandas as pd
 
 from benchmarks._common import machine, median_time, peak_memory, record
 
-# CDNOW-like parameters expressed per day (FHL 2005's weekly alpha times 7).
+# CDNOW-like parameters expressed per day (FHL 2005's weekly alpha times 7; the weekly values are
+# tests/references.md [BGNBD-MLE-CDNOW] and [PNBD-MLE-CDNOW], whose beta is times 7 too).
 BGNBD_DAYS = {"r": 0.2426, "alpha": 4.4135 * 7, "a": 0.7929, "b": 2.4258}
 PARETO_DAYS = {"r": 0.5533, "alpha": 10.5776 * 7, "s": 0.6062, "beta": 11.6679 * 7}
 

@@ -59,7 +59,8 @@ def plot_tracking_data(
 
     These are the tracking numbers of the BTYD walkthrough: on CDNOW with weekly periods and the
     BG/NBD at its maximum-likelihood estimate, weeks 20 to 25 give 1359, 1414, 1484, 1517, 1573, 1672
-    actual and 1312.46 ... 1669.60 expected cumulative repeat transactions (REFERENCES.md).
+    actual and 1312.46 ... 1669.60 expected cumulative repeat transactions (entries
+    [CDNOW-TRACKING-ACTUAL] and [BGNBD-TRACKING-CDNOW] of the ledger ``tests/references.md``).
 
     Parameters
     ----------
