@@ -8,6 +8,7 @@ customers with daily ages hold a few tens of thousands of distinct pairs. Comput
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -93,3 +94,80 @@ def on_distinct_rows(
         return fn(*columns)
     rep, inverse = groups
     return fn(*(c[rep] for c in columns))[..., inverse]
+
+
+class Cells(NamedTuple):
+    """Distinct ``(x, t)`` cells of a customer base, ``t`` ranging over both recencies and ages.
+
+    ``x`` and ``t`` hold each cell's values; ``of_recency`` and ``of_age`` each row's cell of
+    ``(x, t_x)`` and of ``(x, T)``. A quantity of ``(x, t)`` (e.g. an integral from ``t`` to infinity) is
+    evaluated once per cell and gathered twice; rows with ``t_x = T`` share one cell.
+    """
+
+    x: FloatArray
+    t: FloatArray
+    of_recency: IntArray
+    of_age: IntArray
+
+
+def _whole_offsets(values: FloatArray, lo: float) -> npt.NDArray[np.int64] | None:
+    """``values - lo`` as integers when every value is a whole number, else ``None``."""
+    whole = values.astype(np.int64)
+    if not np.array_equal(whole, values):
+        return None
+    return whole - np.int64(lo) if lo else whole
+
+
+def xt_cells(x: FloatArray, t_x: FloatArray, T: FloatArray, max_cells: int) -> Cells | None:
+    """The distinct ``(x, t_x)`` and ``(x, T)`` cells of 1-D columns, or ``None``.
+
+    ``None`` when a column holds non-finite values or there are more than ``max_cells`` cells. Whole
+    numbers in compact ranges (frequencies, daily recencies and ages) are coded by their offsets and the
+    cells found in a dense table, in linear time; other values by :func:`rank_codes` and a sort.
+    """
+    n = len(x)
+    ends = [float(f(c)) for c in (x, t_x, T) for f in (np.min, np.max)]
+    if not all(np.isfinite(v) for v in ends):  # NaN propagates through min and max
+        return None
+    lo_x, hi_x = ends[0], ends[1]
+    lo_t, hi_t = min(ends[2], ends[4]), max(ends[3], ends[5])
+
+    def compact(lo: float, hi: float) -> bool:
+        return hi - lo < (1 << 22) and lo == np.floor(lo) and max(abs(lo), abs(hi)) < 2.0**52
+
+    code_x = _whole_offsets(x, lo_x) if compact(lo_x, hi_x) else None
+    if code_x is not None:
+        xs = lo_x + np.arange(int(hi_x - lo_x) + 1, dtype=np.float64)
+    else:
+        code_x, xs = rank_codes(x)
+    codes_t = None
+    if compact(lo_t, hi_t):
+        code_r = _whole_offsets(t_x, lo_t)
+        code_a = None if code_r is None else _whole_offsets(T, lo_t)
+        if code_r is not None and code_a is not None:
+            codes_t = (code_r, code_a)
+            ts = lo_t + np.arange(int(hi_t - lo_t) + 1, dtype=np.float64)
+    if codes_t is None:
+        (code_r, rs), (code_a, as_) = rank_codes(t_x), rank_codes(T)
+        ts = np.union1d(rs, as_)
+        codes_t = (np.searchsorted(ts, rs)[code_r], np.searchsorted(ts, as_)[code_a])
+    kt = len(ts)
+    space = len(xs) * kt
+    key_r = code_x * kt + codes_t[0]
+    key_a = code_x * kt + codes_t[1]
+    if space <= max(4 * n, 1 << 16):  # dense table: linear time, no sort
+        present = np.zeros(space, dtype=bool)
+        present[key_r] = True
+        present[key_a] = True
+        cells = np.flatnonzero(present)
+        if len(cells) > max_cells:
+            return None
+        lookup = np.empty(space, dtype=np.intp)
+        lookup[cells] = np.arange(len(cells))
+        of_r, of_a = lookup[key_r], lookup[key_a]
+    else:
+        cells, inverse = np.unique(np.concatenate([key_r, key_a]), return_inverse=True)
+        if len(cells) > max_cells:
+            return None
+        of_r, of_a = inverse[:n], inverse[n:]
+    return Cells(xs[cells // kt], ts[cells % kt], of_r, of_a)

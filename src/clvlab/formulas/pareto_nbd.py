@@ -53,7 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, expit, gammaln
 
-from clvlab.formulas._distinct import rank_codes
+from clvlab.formulas._distinct import MIN_ROWS, Cells, rank_codes, xt_cells
 
 __all__ = [
     "conditional_expected_purchases",
@@ -287,53 +287,55 @@ def _coefficient_table(e: FloatArray, b: FloatArray, n_terms: int, grad: bool) -
 
 
 def _series_by_table(
-    table: FloatArray, pair: IntArray, z: tuple[FloatArray, FloatArray]
+    table: FloatArray, pair: IntArray, z: tuple[FloatArray, ...]
 ) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
     """The sums of :func:`_series_by_recurrence` from a :func:`_coefficient_table` (rows' pair ``pair``).
 
-    The rows' powers ``z^0 .. z^(n_terms-1)`` (both arguments) are built by one cumulative product; the
+    The rows' powers ``z^0 .. z^(n_terms-1)`` (every argument) are built by one cumulative product; the
     rows of each pair then take one matrix product with that pair's table.
     """
     n, n_terms, width = pair.size, table.shape[1], table.shape[2]
+    k = len(z)
     order = np.argsort(pair, kind="stable")
     bounds = np.searchsorted(pair[order], np.arange(table.shape[0] + 1))
-    powers = np.ones((2, n, n_terms))
+    powers = np.ones((k, n, n_terms))
     if n_terms > 1:
-        both = np.stack([z[0][order], z[1][order]])[:, :, None]
-        np.cumprod(np.broadcast_to(both, (2, n, n_terms - 1)), axis=-1, out=powers[..., 1:])
-    sums = np.zeros((2, n, 3))
+        both = np.stack([zj[order] for zj in z])[:, :, None]
+        np.cumprod(np.broadcast_to(both, (k, n, n_terms - 1)), axis=-1, out=powers[..., 1:])
+    sums = np.zeros((k, n, 3))
     for g in range(table.shape[0]):
         rows = slice(bounds[g], bounds[g + 1])
         if rows.stop > rows.start:
             sums[:, rows, :width] = powers[:, rows] @ table[g]
     out = np.empty_like(sums)
     out[:, order] = sums
-    return [(out[j, :, 0], out[j, :, 1], out[j, :, 2]) for j in range(2)]
+    return [(out[j, :, 0], out[j, :, 1], out[j, :, 2]) for j in range(k)]
 
 
 def _series_by_recurrence(
     e: FloatArray,
     b: FloatArray,
-    z: tuple[FloatArray, FloatArray],
+    z: tuple[FloatArray, ...],
     n_terms: int,
     grad: bool,
 ) -> list[tuple[FloatArray, FloatArray, FloatArray]]:
-    """Sum the series of ``G = 2F1(1, e; e+b; z) = 1 + z sum_{k>=1} v_k`` at two arguments ``z``.
+    """Sum the series of ``G = 2F1(1, e; e+b; z) = 1 + z sum_{k>=1} v_k`` at one or more arguments ``z``.
 
     ``v_1 = e/(e+b)`` and ``v_{k+1} = v_k z (e+k)/(e+b+k)``: positive terms, ratio below ``z``. Returns, for
     each ``z``, ``(sum v_k, sum v_k dln v_k/de, sum v_k dln v_k/db)`` over ``k <= n_terms`` (the last two
     only if ``grad``), by the recurrence, vectorised over the rows; the coefficient recurrences are shared
-    by the two arguments. :func:`_series_by_table` sums the same terms from tabulated coefficients.
+    by the arguments. :func:`_series_by_table` sums the same terms from tabulated coefficients.
     """
+    k = len(z)
     ek = e.copy()
     ebk = e + b
     rho = ek / ebk
     dle = 1.0 / ek - 1.0 / ebk
     dlb = -1.0 / ebk
-    v = [rho.copy(), rho.copy()]
-    sums = [[np.zeros_like(e) for _ in range(3)] for _ in range(2)]
+    v = [rho.copy() for _ in range(k)]
+    sums = [[np.zeros_like(e) for _ in range(3)] for _ in range(k)]
     for _ in range(n_terms):
-        for j in range(2):
+        for j in range(k):
             acc = sums[j]
             acc[0] += v[j]
             if grad:
@@ -344,7 +346,7 @@ def _series_by_recurrence(
         inv_a = 1.0 / ek
         inv_b = 1.0 / ebk
         rho = ek * inv_b
-        for j in range(2):
+        for j in range(k):
             v[j] *= rho * z[j]
         if grad:
             dle += inv_a - inv_b
@@ -352,26 +354,16 @@ def _series_by_recurrence(
     return [(acc[0], acc[1], acc[2]) for acc in sums]
 
 
-def _series_log_i(
-    e: FloatArray,
-    b: FloatArray,
-    c: FloatArray,
-    m: FloatArray,
-    t_x: FloatArray,
-    big_t: FloatArray,
-    grad: bool,
-) -> tuple[FloatArray, list[FloatArray]]:
-    """``ln I = ln(K(t_x) - K(T))`` and its partials in ``(e, b, c, m)`` by the hypergeometric series.
+def _series_sums(
+    e: FloatArray, b: FloatArray, zs: tuple[FloatArray, ...], grad: bool
+) -> list[list[FloatArray]]:
+    """The sums of :func:`_series_by_recurrence` at the arguments ``zs``, the first one the largest.
 
-    ``K(t) = int_t^inf (c+tau)^-e (m+tau)^-b dtau = (c+t)^-e (m+t)^(1-b) G(z_t) / (e+b-1)`` with
-    ``G = 2F1(1, e; e+b; z)``, ``z_t = (c-m)/(c+t)`` (Fader & Hardie 2005 note, eq. (19)-(20), after Euler's
-    transformation). Rows are grouped by the number of terms their ``z_{t_x}`` needs (geometric bound on
-    the remainder of ``G`` below 1e-16); each group is summed with a fixed number of terms.
+    Rows are grouped by the number of terms their ``zs[0]`` needs (geometric bound on the remainder of
+    ``G`` below 1e-16); each group is summed with a fixed number of terms, from a coefficient table when
+    the rows share few ``(e, b)`` pairs (:func:`_distinct_pairs`), by the recurrence otherwise.
     """
-    a = e + b - 1.0
     n = e.size
-    times = (t_x, big_t)
-    zs = tuple((c - m) / (c + t) for t in times)
     # terms needed so that the remainder z^(N+1)/(1-z) of G is below 1e-16, grouped on a coarse grid so that
     # each group is summed with a fixed number of terms in one vectorised pass (small groups are merged
     # into the next one: a few extra terms cost less than extra gathers and scatters).
@@ -389,7 +381,7 @@ def _series_log_i(
             group[group == gid] = gids[i + 1]
         else:
             carry = 0
-    sums = [[np.empty(n) for _ in range(3)] for _ in range(2)]
+    sums = [[np.empty(n) for _ in range(3)] for _ in zs]
     gids = np.unique(group)
     terms = [int(levels[gid]) if gid < levels.size else int(np.ceil(need.max())) + 1 for gid in gids]
     # Rows sharing few (e, b) pairs (a fit) take their coefficients from one table for all groups.
@@ -397,14 +389,50 @@ def _series_log_i(
     table = None if pairs is None else _coefficient_table(pairs[0], pairs[1], max(terms), grad)
     for gid, n_terms in zip(gids, terms, strict=True):
         idx = _index(group == gid)
-        z_idx = (zs[0][idx], zs[1][idx])
+        z_idx = tuple(z[idx] for z in zs)
         if pairs is not None and table is not None:
             res = _series_by_table(table[:, :n_terms], pairs[2][idx], z_idx)
         else:
             res = _series_by_recurrence(e[idx], b[idx], z_idx, n_terms, grad)
-        for j in range(2):
+        for j in range(len(zs)):
             for k in range(3 if grad else 1):
                 sums[j][k][idx] = res[j][k]
+    return sums
+
+
+def _series_log_k(e: FloatArray, b: FloatArray, c: FloatArray, m: FloatArray, t: FloatArray) -> FloatArray:
+    """``ln K(t)`` by the hypergeometric series (flat arrays, ``z_t <= _Z_SERIES_MAX``); see below.
+
+    The same expression as each of the two terms of :func:`_series_log_i`, at one argument: scoring
+    tabulates it once per distinct ``(x, t)`` and takes ``ln I = ln(K(t_x) - K(T))`` from the table.
+    """
+    z = (c - m) / (c + t)
+    s_v = _series_sums(e, b, (z,), grad=False)[0][0]
+    out: FloatArray = (
+        -e * np.log(c + t) + (1.0 - b) * np.log(m + t) + np.log(1.0 + z * s_v) - np.log(e + b - 1.0)
+    )
+    return out
+
+
+def _series_log_i(
+    e: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+    m: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    grad: bool,
+) -> tuple[FloatArray, list[FloatArray]]:
+    """``ln I = ln(K(t_x) - K(T))`` and its partials in ``(e, b, c, m)`` by the hypergeometric series.
+
+    ``K(t) = int_t^inf (c+tau)^-e (m+tau)^-b dtau = (c+t)^-e (m+t)^(1-b) G(z_t) / (e+b-1)`` with
+    ``G = 2F1(1, e; e+b; z)``, ``z_t = (c-m)/(c+t)`` (Fader & Hardie 2005 note, eq. (19)-(20), after Euler's
+    transformation), summed by :func:`_series_sums` (terms chosen by ``z_{t_x}``, the larger argument).
+    """
+    a = e + b - 1.0
+    times = (t_x, big_t)
+    zs = tuple((c - m) / (c + t) for t in times)
+    sums = _series_sums(e, b, zs, grad)
     log_k, parts = [], []
     for j in range(2):
         s_v, s_ve, s_vb = sums[j]
@@ -654,6 +682,86 @@ def _log_p_alive_flat(
     return expit(ln_a1 - ln_a2), expit(ln_a2 - ln_a1)
 
 
+def _scoring_cells(
+    params: Sequence[ArrayLike], x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike
+) -> tuple[list[FloatArray], list[FloatArray], Cells] | None:
+    """Parameters, data and their :class:`Cells` when scoring can tabulate by ``(x, t)``, else ``None``.
+
+    That is when the data are 1-D columns of one length, every parameter is a scalar or an array of draws
+    (draws along leading axes, a trailing axis of 1 that broadcasts over customers), the work (draws times
+    rows) is at least :data:`MIN_ROWS` and the rows hold at most one cell each on average.
+    """
+    pars = [np.asarray(v, dtype=np.float64) for v in params]
+    data = [np.asarray(v, dtype=np.float64) for v in (x, t_x, big_t)]
+    if any(d.ndim != 1 for d in data) or len({d.size for d in data}) != 1:
+        return None
+    if not all(p.ndim == 0 or p.shape[-1] == 1 for p in pars):
+        return None
+    n = data[0].size
+    draws = int(np.prod(np.broadcast_shapes(*(p.shape for p in pars))))
+    if draws * n < MIN_ROWS:
+        return None
+    cells = xt_cells(data[0], data[1], data[2], max_cells=n)
+    return None if cells is None else (pars, data, cells)
+
+
+def _log_odds_by_cells(pars: list[FloatArray], data: list[FloatArray], cells: Cells) -> FloatArray:
+    """``ln_a1 - ln_a2`` of :func:`_log_terms` (the log-odds of being alive), tabulated by ``(x, t)``.
+
+    ``I = K(t_x) - K(T)`` and ``K(t)`` depends on ``(x, t)`` only (module docstring), as does
+    ``ln_a1 = -(r+x) ln(alpha+T) - s ln(beta+T)``: a customer base of a million rows holds some tens of
+    thousands of distinct ``(x, t_x)`` and ``(x, T)`` cells, so ``ln K`` is summed once per cell (and per
+    draw) by the same series as the likelihood, and ``ln I = ln K(t_x) + ln(1 - K(T)/K(t_x))`` is taken per
+    row from two gathers, as :func:`_series_log_i` takes it. Rows whose ``z_{t_x}`` exceeds
+    :data:`_Z_SERIES_MAX` are evaluated per row by :func:`_log_terms` (quadrature). The result has the
+    broadcast shape of the parameters and the rows.
+    """
+    r, alpha, s, beta = pars
+    xc, tc = cells.x, cells.t
+    p, q = r + xc, s + 1.0
+    a_ge_b = alpha >= beta
+    c, m = np.where(a_ge_b, alpha, beta), np.where(a_ge_b, beta, alpha)
+    e, b = np.where(a_ge_b, p, q), np.where(a_ge_b, q, p)
+    z = (c - m) / (c + tc)
+    shape = z.shape
+    series = z <= _Z_SERIES_MAX
+    # Cells left to quadrature hold +inf: a row reading one as its age has t_x > T (ln I = -inf, as in
+    # _log_terms); a row reading one as its recency is recomputed below.
+    log_k = np.full(shape, np.inf)
+    sel = np.flatnonzero(series)
+    if sel.size:
+        e_, b_, c_, m_, t_ = (np.broadcast_to(v, shape).ravel()[sel] for v in (e, b, c, m, tc))
+        log_k.ravel()[sel] = _series_log_k(e_, b_, c_, m_, t_)
+    ln_a1 = -p * np.log(alpha + tc) - s * np.log(beta + tc)
+    lk_r = log_k[..., cells.of_recency]
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf - inf where recomputed below
+        rho = np.minimum(np.exp(log_k[..., cells.of_age] - lk_r), 1.0)
+        log_i = lk_r + np.log1p(-rho)
+    out: FloatArray = ln_a1[..., cells.of_age] - (np.log(s) + log_i)
+    if sel.size < series.size:
+        quad = np.nonzero(~np.broadcast_to(series, shape)[..., cells.of_recency])
+        full = out.shape
+        r_q, a_q, s_q, b_q, x_q, tx_q, t_q = (
+            np.broadcast_to(v, full)[quad] for v in (r, alpha, s, beta, *data)
+        )
+        ln_a1_q, ln_a2_q, _, _ = _log_terms(r_q, a_q, s_q, b_q, x_q, tx_q, t_q, grad=False)
+        out[quad] = ln_a1_q - ln_a2_q
+    return out
+
+
+def _log_odds_alive(
+    r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """``ln(P(alive) / (1 - P(alive)))`` with the broadcast shape of all arguments."""
+    grouped = _scoring_cells((r, alpha, s, beta), x, t_x, T)
+    if grouped is not None:
+        return _log_odds_by_cells(*grouped)
+    shape, (r_, a_, s_, b_, x_, tx_, big_t) = _broadcast(r, alpha, s, beta, x, t_x, T)
+    ln_a1, ln_a2, _, _ = _log_terms(r_, a_, s_, b_, x_, tx_, big_t, grad=False)
+    out: FloatArray = (ln_a1 - ln_a2).reshape(shape)
+    return out
+
+
 def p_alive(
     r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
 ) -> FloatArray:
@@ -674,8 +782,7 @@ def p_alive(
     numpy.ndarray
         P(alive), in ``[0, 1]``; exactly 1 when ``t_x = T``.
     """
-    shape, flat = _broadcast(r, alpha, s, beta, x, t_x, T)
-    out: FloatArray = _log_p_alive_flat(*flat)[0].reshape(shape)
+    out: FloatArray = expit(_log_odds_alive(r, alpha, s, beta, x, t_x, T))
     return out
 
 
@@ -736,11 +843,34 @@ def conditional_expected_purchases(
     numpy.ndarray
         ``E[X(T, T+t) | x, t_x, T]``.
     """
+    return _conditional_expected_purchases_and_p_alive(r, alpha, s, beta, t, x, t_x, T)[0]
+
+
+def _conditional_expected_purchases_and_p_alive(
+    r: ArrayLike,
+    alpha: ArrayLike,
+    s: ArrayLike,
+    beta: ArrayLike,
+    t: ArrayLike,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`conditional_expected_purchases` and :func:`p_alive` sharing P(alive) and the grouping."""
+    grouped = None if np.ndim(t) else _scoring_cells((r, alpha, s, beta), x, t_x, T)
+    if grouped is not None:
+        pa = expit(_log_odds_by_cells(*grouped))
+        (r_, a_, s_, b_), _, cells = grouped
+        bt = b_ + cells.t
+        t_ = np.asarray(t, dtype=np.float64)
+        factor = (r_ + cells.x) * bt / (a_ + cells.t) * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / bt))
+        expected: FloatArray = pa * factor[..., cells.of_age]
+        return expected, pa
     shape, (r_, a_, s_, b_, t_, x_, tx_, big_t) = _broadcast(r, alpha, s, beta, t, x, t_x, T)
     pa, _ = _log_p_alive_flat(r_, a_, s_, b_, x_, tx_, big_t)
     bt = b_ + big_t
     out = pa * (r_ + x_) * bt / (a_ + big_t) * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / bt))
-    return out.reshape(shape)
+    return out.reshape(shape), pa.reshape(shape)
 
 
 def expected_purchases_if_alive(
