@@ -68,7 +68,7 @@ def test_tabulated_scoring_equals_per_customer_evaluation(name, whole):
     pa_ref, e_ref = reference(params, 39.0, x, t_x, T)
     assert_close(pn.p_alive(*params, x, t_x, T), pa_ref)
     assert_close(pn.conditional_expected_purchases(*params, 39.0, x, t_x, T), e_ref)
-    e_both, pa_both = pn._conditional_expected_purchases_and_p_alive(*params, 39.0, x, t_x, T)
+    e_both, pa_both = pn.conditional_expected_purchases_and_p_alive(*params, 39.0, x, t_x, T)
     assert_close(pa_both, pa_ref)
     assert_close(e_both, e_ref)
     assert np.all(pa_ref[t_x == T] == 1.0)

@@ -45,6 +45,7 @@ from scipy.special import betaln, digamma, exprel, gammaln
 
 __all__ = [
     "conditional_expected_purchases",
+    "conditional_expected_purchases_and_p_alive",
     "expected_purchases",
     "loglik",
     "loglik_and_grad",
@@ -500,6 +501,20 @@ def conditional_expected_purchases(
     numpy.ndarray
         Expected number of transactions; ``nan`` for invalid histories or negative ``n_star``.
     """
+    return conditional_expected_purchases_and_p_alive(alpha, beta, gamma, delta, n_star, x, t_x, n)[0]
+
+
+def conditional_expected_purchases_and_p_alive(
+    alpha: npt.ArrayLike,
+    beta: npt.ArrayLike,
+    gamma: npt.ArrayLike,
+    delta: npt.ArrayLike,
+    n_star: npt.ArrayLike,
+    x: npt.ArrayLike,
+    t_x: npt.ArrayLike,
+    n: npt.ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`conditional_expected_purchases` and :func:`p_alive` at once (the same values, one pass)."""
     a, b, g, d = _params(alpha, beta, gamma, delta)
     ns = np.asarray(n_star, dtype=float)
     ok, xf, nf, log_a, _, ll, _ = _core(a, b, g, d, x, t_x, n, grad=False)
@@ -509,7 +524,7 @@ def conditional_expected_purchases(
     ns_safe = np.where(ok_ns, ns, 0.0)
     s = _sum_survival(g, d + nf + 1.0, ns_safe)
     e = (a + xf) / (a + b + nf) * pa * s
-    return np.where(ok & ok_ns, e, np.nan)
+    return np.where(ok & ok_ns, e, np.nan), np.where(ok, pa, np.nan)
 
 
 def expected_purchases(

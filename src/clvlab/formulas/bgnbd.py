@@ -34,6 +34,7 @@ from clvlab.formulas._distinct import MIN_ROWS, on_distinct_rows, rank_codes
 
 __all__ = [
     "conditional_expected_purchases",
+    "conditional_expected_purchases_and_p_alive",
     "conditional_purchase_pmf",
     "expected_purchases",
     "expected_purchases_if_alive",
@@ -594,6 +595,27 @@ def conditional_expected_purchases(
     r_, alpha_, a_, b_, t_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, t_x, T))
     pa = expit(-_log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=0))
     return _out(pa * _moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=0))
+
+
+def conditional_expected_purchases_and_p_alive(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    t: npt.ArrayLike,
+    x: npt.ArrayLike,
+    t_x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> tuple[Array, Array]:
+    """:func:`conditional_expected_purchases` and :func:`p_alive` at once, P(alive) computed once.
+
+    P(alive) is a factor of the conditional expectation (FHL 2005 eq. 10): scoring both for a customer
+    base costs about as much as the expectation alone. Returns ``(expected, p_alive)``, each with the shape
+    the function of its name returns.
+    """
+    r_, alpha_, a_, b_, t_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, t_x, T))
+    pa = expit(-_log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=0))
+    return _out(pa * _moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=0)), _out(pa)
 
 
 def expected_purchases_if_alive(

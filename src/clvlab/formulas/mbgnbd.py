@@ -32,6 +32,7 @@ from clvlab.formulas.bgnbd import (
 
 __all__ = [
     "conditional_expected_purchases",
+    "conditional_expected_purchases_and_p_alive",
     "conditional_purchase_pmf",
     "expected_purchases",
     "expected_purchases_if_alive",
@@ -295,6 +296,23 @@ def conditional_expected_purchases(
     r_, alpha_, a_, b_, t_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, t_x, T))
     pa = expit(-_log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=1))
     return np.asarray(pa * _moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=1.0), dtype=np.float64)
+
+
+def conditional_expected_purchases_and_p_alive(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    t: npt.ArrayLike,
+    x: npt.ArrayLike,
+    t_x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> tuple[Array, Array]:
+    """:func:`conditional_expected_purchases` and :func:`p_alive` at once, P(alive) computed once."""
+    r_, alpha_, a_, b_, t_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, t, x, t_x, T))
+    pa = np.asarray(expit(-_log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=1)), dtype=np.float64)
+    expected = np.asarray(pa * _moment_by_age(a_, b_, r_, alpha_, t_, x_, T_, shift=1.0), dtype=np.float64)
+    return expected, pa
 
 
 def purchase_count_pmf(

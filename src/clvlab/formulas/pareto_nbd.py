@@ -57,6 +57,7 @@ from clvlab.formulas._distinct import MIN_ROWS, Cells, rank_codes, xt_cells
 
 __all__ = [
     "conditional_expected_purchases",
+    "conditional_expected_purchases_and_p_alive",
     "conditional_purchase_pmf",
     "dert",
     "expected_purchases",
@@ -843,10 +844,10 @@ def conditional_expected_purchases(
     numpy.ndarray
         ``E[X(T, T+t) | x, t_x, T]``.
     """
-    return _conditional_expected_purchases_and_p_alive(r, alpha, s, beta, t, x, t_x, T)[0]
+    return conditional_expected_purchases_and_p_alive(r, alpha, s, beta, t, x, t_x, T)[0]
 
 
-def _conditional_expected_purchases_and_p_alive(
+def conditional_expected_purchases_and_p_alive(
     r: ArrayLike,
     alpha: ArrayLike,
     s: ArrayLike,
@@ -856,7 +857,12 @@ def _conditional_expected_purchases_and_p_alive(
     t_x: ArrayLike,
     T: ArrayLike,
 ) -> tuple[FloatArray, FloatArray]:
-    """:func:`conditional_expected_purchases` and :func:`p_alive` sharing P(alive) and the grouping."""
+    """:func:`conditional_expected_purchases` and :func:`p_alive` at once, P(alive) computed once.
+
+    P(alive) is a factor of the conditional expectation (Fader & Hardie 2005 note, eq. (41)): scoring both
+    costs about as much as the expectation alone. Returns ``(expected, p_alive)``; with a scalar horizon
+    and many customers both are tabulated by ``(x, t)`` cells (:func:`_log_odds_by_cells`).
+    """
     grouped = None if np.ndim(t) else _scoring_cells((r, alpha, s, beta), x, t_x, T)
     if grouped is not None:
         pa = expit(_log_odds_by_cells(*grouped))

@@ -87,6 +87,11 @@ class BetaGeoBetaBinom(TransactionModel):
         _whole(t, "t")
         return super().predict_purchases(data, t, interval=interval, n_draws=n_draws, seed=seed)
 
+    def predict_purchases_and_p_alive(self, data: Any, t: float) -> pd.DataFrame:
+        """:meth:`predict_purchases` (``t`` whole opportunities) and :meth:`predict_p_alive` in one pass."""
+        _whole(t, "t")
+        return super().predict_purchases_and_p_alive(data, t)
+
     def predict_p_alive(
         self, data: Any, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
     ) -> pd.Series | pd.DataFrame:
