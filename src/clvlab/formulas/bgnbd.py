@@ -30,7 +30,7 @@ import numpy.typing as npt
 from scipy.special import betainc, digamma, expit, gammaln, hyp2f1, log_expit, xlogy
 
 from clvlab.formulas import _beta_geometric as _bg
-from clvlab.formulas._distinct import MIN_ROWS, on_distinct_rows, rank_codes
+from clvlab.formulas._distinct import MIN_ROWS, on_distinct_rows, rank_codes, whole_codes
 
 __all__ = [
     "conditional_expected_purchases",
@@ -258,6 +258,21 @@ def _log_odds_dead(
     if _draws_by_rows(r, alpha, a, b, x=x, t_x=t_x, T=T):
         return _log_odds_dead_by_values(r, alpha, a, b, x, t_x, T, shift)
     log1p_ratio = np.log1p((T - t_x) / (alpha + t_x))
+    coded = _scalar_params_by_x(r, alpha, a, b, x=x, t_x=t_x, T=T)
+    if coded is not None:
+        # log(a / (b + x + shift - 1)) once per frequency 0 .. max (the same arithmetic, gathered); -inf
+        # for BG/NBD customers with x = 0, which the finite second term keeps.
+        code, xs = coded
+        bxs1_x = b + xs + (shift - 1.0)
+        if shift == 0:
+            has_x = xs > 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_c = np.where(has_x, np.log(a / np.where(has_x, bxs1_x, 1.0)), -np.inf)
+        else:
+            log_c = np.log(a / bxs1_x)
+        log1p_ratio *= r + x
+        log1p_ratio += log_c[code]  # log_c[code] + (r + x) * log1p_ratio, in place
+        return log1p_ratio
     bxs1 = b + x + (shift - 1.0)
     if shift == 0:
         has = x > 0
@@ -265,6 +280,21 @@ def _log_odds_dead(
             delta = np.log(a / np.where(has, bxs1, 1.0)) + (r + x) * log1p_ratio
         return np.where(has, delta, -np.inf)
     return np.log(a / bxs1) + (r + x) * log1p_ratio
+
+
+def _scalar_params_by_x(
+    *params: Array, x: Array, t_x: Array, T: Array
+) -> tuple[npt.NDArray[np.int64], Array] | None:
+    """Codes of whole frequencies (:func:`whole_codes`) for scalar parameters and many rows, else ``None``.
+
+    Also ``None`` unless ``alpha + t_x > 0`` and ``T`` is finite, so that the term of the log-odds in
+    ``(t_x, T)`` is finite (and a ``-inf`` in ``x`` stays ``-inf``).
+    """
+    if not all(np.ndim(p) == 0 for p in params) or not (np.ndim(x) == np.ndim(t_x) == np.ndim(T) == 1):
+        return None
+    if len(x) < MIN_ROWS or not (float(t_x.min()) > -float(params[1]) and np.isfinite(float(T.max()))):
+        return None
+    return whole_codes(x)
 
 
 def _draw_count(params: tuple[Array, ...]) -> int | None:

@@ -734,11 +734,21 @@ def _log_odds_by_cells(pars: list[FloatArray], data: list[FloatArray], cells: Ce
         e_, b_, c_, m_, t_ = (np.broadcast_to(v, shape).ravel()[sel] for v in (e, b, c, m, tc))
         log_k.ravel()[sel] = _series_log_k(e_, b_, c_, m_, t_)
     ln_a1 = -p * np.log(alpha + tc) - s * np.log(beta + tc)
+    # Per row, in place (a million rows: fresh arrays cost as much as the arithmetic), the operations of
+    # _series_log_i and _log_terms: rho = min(exp(ln K(T) - ln K(t_x)), 1), ln I = ln K(t_x) + log1p(-rho),
+    # out = ln_a1 - (ln s + ln I).
     lk_r = log_k[..., cells.of_recency]
+    log_i = log_k[..., cells.of_age]
     with np.errstate(divide="ignore", invalid="ignore"):  # inf - inf where recomputed below
-        rho = np.minimum(np.exp(log_k[..., cells.of_age] - lk_r), 1.0)
-        log_i = lk_r + np.log1p(-rho)
-    out: FloatArray = ln_a1[..., cells.of_age] - (np.log(s) + log_i)
+        log_i -= lk_r
+        np.exp(log_i, out=log_i)
+        np.minimum(log_i, 1.0, out=log_i)
+        np.negative(log_i, out=log_i)
+        np.log1p(log_i, out=log_i)
+    log_i += lk_r
+    log_i += np.log(s)
+    out: FloatArray = ln_a1[..., cells.of_age]
+    out -= log_i
     if sel.size < series.size:
         quad = np.nonzero(~np.broadcast_to(series, shape)[..., cells.of_recency])
         full = out.shape
@@ -783,7 +793,8 @@ def p_alive(
     numpy.ndarray
         P(alive), in ``[0, 1]``; exactly 1 when ``t_x = T``.
     """
-    out: FloatArray = expit(_log_odds_alive(r, alpha, s, beta, x, t_x, T))
+    log_odds = _log_odds_alive(r, alpha, s, beta, x, t_x, T)
+    out: FloatArray = expit(log_odds, out=log_odds)
     return out
 
 
@@ -865,12 +876,14 @@ def conditional_expected_purchases_and_p_alive(
     """
     grouped = None if np.ndim(t) else _scoring_cells((r, alpha, s, beta), x, t_x, T)
     if grouped is not None:
-        pa = expit(_log_odds_by_cells(*grouped))
+        log_odds = _log_odds_by_cells(*grouped)
+        pa = expit(log_odds, out=log_odds)
         (r_, a_, s_, b_), _, cells = grouped
         bt = b_ + cells.t
         t_ = np.asarray(t, dtype=np.float64)
         factor = (r_ + cells.x) * bt / (a_ + cells.t) * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / bt))
-        expected: FloatArray = pa * factor[..., cells.of_age]
+        expected: FloatArray = factor[..., cells.of_age]
+        expected *= pa
         return expected, pa
     shape, (r_, a_, s_, b_, t_, x_, tx_, big_t) = _broadcast(r, alpha, s, beta, t, x, t_x, T)
     pa, _ = _log_p_alive_flat(r_, a_, s_, b_, x_, tx_, big_t)
