@@ -93,7 +93,8 @@ def distinct_rows(*columns: FloatArray, repeats: int = 1) -> tuple[IntArray, Int
             return None
         key = code if key is None else key * k + code
         space *= k
-    assert key is not None
+    if key is None:  # pragma: no cover - columns is not empty
+        return None
     if space <= 4 * n:  # dense table: linear time, no sort
         first = np.full(space, -1, dtype=np.intp)
         first[key[::-1]] = np.arange(n - 1, -1, -1)  # the first row holding each key
