@@ -136,16 +136,16 @@ def test_interval_brackets_the_estimate_and_is_seeded(small, bgnbd, gg):
 def test_interval_does_not_depend_on_the_thread_count(monkeypatch, cdnow_summary, bgnbd, gg):
     # The (draws x distinct (x, T)) table of discounted purchases is filled in blocks of draws on
     # threads; the blocks' size changes with the thread count, the values do not.
+    from clvlab import draws as draws_module
     from clvlab import value
-    from clvlab.models import base
 
     kw = {"horizon": 52.0, "discount_rate": 0.1, "discount_period": 52, "n_draws": 300, "seed": 1}
-    monkeypatch.setattr(base.os, "sched_getaffinity", lambda _pid: set(range(4)), raising=False)
+    monkeypatch.setattr(draws_module.os, "sched_getaffinity", lambda _pid: set(range(4)), raising=False)
     # Small blocks (CDNOW has 464 distinct (x, T)): dozens of blocks of a few draws, on 1 or 3 threads.
     monkeypatch.setattr(value, "_TABLE_BLOCK_VALUES", 1 << 14)
     tables = []
     for threads in (1, 3):
-        monkeypatch.setattr(base, "MAX_THREADS", threads)
+        monkeypatch.setattr(draws_module, "MAX_THREADS", threads)
         tables.append(clvlab.customer_lifetime_value(bgnbd, gg, cdnow_summary, interval=0.9, **kw))
     pd.testing.assert_frame_equal(tables[0], tables[1], rtol=1e-12)
 
@@ -504,6 +504,11 @@ class _Posterior:
 
     def _mle_view(self):
         return self._mle
+
+    def model_draws(self):  # the draws seam every consumer uses (clvlab.draws)
+        from clvlab.draws import ModelDraws
+
+        return ModelDraws(model=self, mle=self._mle, bayesian=True)
 
     def param_draws(self):
         return self._draws

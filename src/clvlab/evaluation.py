@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from clvlab.draws import model_draws
 from clvlab.errors import DataError
 from clvlab.models.base import BaseModel, TransactionModel
 from clvlab.models.gamma_gamma import GammaGamma
@@ -96,17 +97,9 @@ def _require(data: Any, columns: Iterable[str]) -> pd.DataFrame:
     return data
 
 
-def _is_bayesian(model: Any) -> bool:
-    return hasattr(model, "mle_class") and hasattr(model, "_mle_view")
-
-
 def _mle_of(model: Any) -> BaseModel:
-    if _is_bayesian(model):
-        mle: BaseModel = model._mle_view()
-        return mle
-    if isinstance(model, BaseModel):
-        return model
-    raise TypeError(f"expected a fitted clvlab model, got {type(model).__name__}")
+    """The model's maximum-likelihood view (the model itself, or a Bayesian model's twin)."""
+    return model_draws(model).mle
 
 
 def _check_transaction_model(model: Any) -> None:
@@ -396,7 +389,7 @@ def _names(models: Any) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     seen: dict[str, int] = {}
     for model in models:
-        base = ("Bayesian " if _is_bayesian(model) else "") + type(model).__name__
+        base = model_draws(model).name
         seen[base] = seen.get(base, 0) + 1
         out.append((base if seen[base] == 1 else f"{base} ({seen[base]})", model))
     return out

@@ -18,13 +18,14 @@ import pandas as pd
 
 from clvlab._guards import real_scalar
 from clvlab.data.validation import _as_pandas
+from clvlab.draws import MEMORY_BUDGET, chunks, model_draws
 from clvlab.errors import DataError, DegenerateSegmentsWarning
 from clvlab.formulas.discounting import (
     continuous_payback_time,
     discount_delta,
     periodic_payback_time,
 )
-from clvlab.models.base import TransactionModel, _chunks
+from clvlab.models.base import TransactionModel
 from clvlab.models.gamma_gamma import GammaGamma
 from clvlab.value import _clv_parts, _n_periods, _time_scale
 
@@ -214,26 +215,23 @@ def _acquisition_costs(
 
 
 def _value_curves(transaction_model: Any, data: Any) -> tuple[Any, list[tuple[slice, Callable[[Any], Any]]]]:
-    """E(t) per customer as callables over slices of customers.
+    """E(t) per customer as callables over slices of customers, through the draws seam.
 
-    One callable for a fitted model; for a Bayesian model, the posterior mean over draws in chunks of
-    customers (memory bounded like :func:`_clv_parts_posterior`).
+    The mean over the model's point draws (:meth:`clvlab.draws.ModelDraws.point_params`): the value at
+    the estimate for a maximum-likelihood model (one draw), the posterior mean for a Bayesian one, in
+    slices of customers so that draws x customers stays within :data:`clvlab.draws.MEMORY_BUDGET`.
     """
-    if not hasattr(transaction_model, "mle_class"):
-        _, columns = transaction_model._predict_arrays(data)
-        theta, f = transaction_model._theta, transaction_model.formulas.conditional_expected_purchases
-        return transaction_model, [(slice(None), lambda t: f(*theta, t, *columns))]
-    view = transaction_model._mle_view()
-    _, columns = view._predict_arrays(data)
-    draws = transaction_model.param_draws()
+    md = model_draws(transaction_model, "transaction")
+    _, columns = md.transaction_arrays(data)
+    draws = md.point_params()
     params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
-    f = view.formulas.conditional_expected_purchases
+    f = md.formulas.conditional_expected_purchases
 
-    def posterior_mean(cols: tuple[FloatArray, ...]) -> Callable[[Any], Any]:
+    def mean_over(cols: tuple[FloatArray, ...]) -> Callable[[Any], Any]:
         return lambda t: np.mean(f(*params, t, *cols), axis=0)
 
-    chunks = _chunks(len(columns[0]), len(draws), budget=1 << 21)
-    return view, [(sl, posterior_mean(tuple(c[sl] for c in columns))) for sl in chunks]
+    slices = chunks(len(columns[0]), len(draws), budget=MEMORY_BUDGET)
+    return md.mle, [(sl, mean_over(tuple(c[sl] for c in columns))) for sl in slices]
 
 
 def _payback_horizon(

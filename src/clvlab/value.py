@@ -17,6 +17,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from clvlab._guards import real_scalar
+from clvlab.draws import (
+    MEMORY_BUDGET,
+    chunks,
+    interval_quantiles,
+    mean_over_draws,
+    model_draws,
+    thread_count,
+    thread_map,
+)
 from clvlab.errors import DataError
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.formulas.discounting import (
@@ -24,14 +33,7 @@ from clvlab.formulas.discounting import (
     discount_delta,
     periodic_discounted_purchases,
 )
-from clvlab.models.base import (
-    TransactionModel,
-    _chunks,
-    _interval_quantiles,
-    mean_over_draws,
-    thread_count,
-    thread_map,
-)
+from clvlab.models.base import TransactionModel
 from clvlab.models.bgbb import BetaGeoBetaBinom
 from clvlab.models.gamma_gamma import GammaGamma, _spend
 
@@ -268,7 +270,9 @@ def _clv_parts(
     n_draws: int,
     seed: Any,
 ) -> _Parts:
-    if hasattr(transaction_model, "mle_class") or hasattr(spend_model, "mle_class"):
+    t_md = model_draws(transaction_model, "transaction", "transaction_model")
+    s_md = model_draws(spend_model, "spend", "spend_model")
+    if t_md.bayesian or s_md.bayesian:
         return _clv_parts_posterior(
             transaction_model, spend_model, data, horizon, discount_rate, discount_period, method, interval
         )
@@ -287,7 +291,7 @@ def _clv_parts(
     t_draws = transaction_model.param_draws(n_draws, seed)
     # An independent stream for the spend model's draws: the two models were fitted separately.
     s_draws = spend_model.param_draws(n_draws, np.random.default_rng(seed).integers(2**63))
-    quantiles = _interval_quantiles(interval)
+    quantiles = interval_quantiles(interval)
     _, _, lower, upper = _clv_over_draws(transaction_model, t_draws, s_draws, columns, x_m, args, quantiles)
     return _Parts(index, spend, discounted, (lower, upper))
 
@@ -309,11 +313,14 @@ def _clv_parts_posterior(
     value is E[spend] x E[discounted purchases], which equals E[CLV] under that independence; the bounds
     are quantiles of the paired draws' CLV. Chunked over customers, so memory stays bounded.
     """
-    if not (hasattr(transaction_model, "mle_class") and hasattr(spend_model, "mle_class")):
+    t_md = model_draws(transaction_model, "transaction", "transaction_model")
+    s_md = model_draws(spend_model, "spend", "spend_model")
+    if not (t_md.bayesian and s_md.bayesian):
         raise TypeError(
             "combine two Bayesian models (clvlab.bayes) or two maximum-likelihood ones, not one of each"
         )
-    t_view, s_view = transaction_model._mle_view(), spend_model._mle_view()
+    t_view, s_view = t_md.mle, s_md.mle
+    assert isinstance(t_view, TransactionModel)  # checked by role above
     _check_value_args(t_view, s_view, horizon, discount_rate, discount_period, method)
     index, columns = t_view._predict_arrays(data)
     s_view._check_time_unit(data)
@@ -333,7 +340,7 @@ def _clv_parts_posterior(
         mean_d = mean_over_draws(discounted, t_draws, columns)
         mean_s = mean_over_draws(_spend, s_draws, x_m)
         return _Parts(index, mean_s, mean_d, None)
-    out = _clv_over_draws(t_view, t_draws, s_draws, columns, x_m, value_args, _interval_quantiles(interval))
+    out = _clv_over_draws(t_view, t_draws, s_draws, columns, x_m, value_args, interval_quantiles(interval))
     return _Parts(index, out[0], out[1], (out[2], out[3]))
 
 
@@ -353,7 +360,7 @@ def _clv_over_draws(
     factor is computed for all draws once per distinct (x, T), in blocks of draws; each chunk of
     customers then only multiplies P(alive), that factor and the spend, and takes quantiles. Memory stays
     bounded by the chunk size (about 2^21 values) and the (draws x distinct (x, T)) table, whose blocks
-    of draws run on :func:`~clvlab.models.base.thread_map`.
+    of draws run on :func:`~clvlab.draws.thread_map`.
     """
     n_draws = len(t_draws)
     rows = distinct_rows(*columns, *x_m, repeats=n_draws)
@@ -364,7 +371,7 @@ def _clv_over_draws(
     s_params = tuple(s_draws[:, [j]] for j in range(s_draws.shape[1]))
     per_age = _per_age_table(model, t_draws, columns, value_args)
     out = [np.empty(n) for _ in range(4)]  # spend, discounted, lower, upper
-    for sl in _chunks(n, n_draws, budget=1 << 21):
+    for sl in chunks(n, n_draws, budget=MEMORY_BUDGET):
         cols = tuple(c[sl] for c in columns)
         spend = _spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl])
         s_vals = np.broadcast_to(spend, (n_draws, len(cols[0])))

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import clvlab
+from clvlab import draws as draws_module
 from clvlab.models import base
 from clvlab.models._fitting import _deduplicate_pandas, deduplicate
 
@@ -103,12 +104,14 @@ def test_mean_over_draws_is_exact_and_deterministic_on_any_number_of_threads(mon
     direct = np.mean([bgnbd.conditional_expected_purchases(*d, 39.0, x, t_x, big_t) for d in draws], axis=0)
     results = {}
     for threads in (1, 2, 3):
-        monkeypatch.setattr(base, "MAX_THREADS", threads)
-        monkeypatch.setattr(base.os, "sched_getaffinity", lambda _pid: set(range(4)), raising=False)
-        assert base.thread_count() == threads
-        results[threads] = base.mean_over_draws(
+        monkeypatch.setattr(draws_module, "MAX_THREADS", threads)
+        monkeypatch.setattr(draws_module.os, "sched_getaffinity", lambda _pid: set(range(4)), raising=False)
+        assert draws_module.thread_count() == threads
+        results[threads] = draws_module.mean_over_draws(
             bgnbd.conditional_expected_purchases, draws, (x, t_x, big_t), (39.0,)
         )
         np.testing.assert_allclose(results[threads], direct, rtol=1e-12)
-    again = base.mean_over_draws(bgnbd.conditional_expected_purchases, draws, (x, t_x, big_t), (39.0,))
+    again = draws_module.mean_over_draws(
+        bgnbd.conditional_expected_purchases, draws, (x, t_x, big_t), (39.0,)
+    )
     np.testing.assert_array_equal(again, results[3])

@@ -23,18 +23,11 @@ from clvlab.bayes import _arviz
 from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
 from clvlab.bayes._op import TotalAndGrad, loglik, python_op_compiles
+from clvlab.draws import ModelDraws, chunks, interval_quantiles, mean_over_draws
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import deduplicate
-from clvlab.models.base import (
-    BaseModel,
-    Hyperparameters,
-    _chunks,
-    _count,
-    _interval_quantiles,
-    _non_negative,
-    mean_over_draws,
-)
+from clvlab.models.base import BaseModel, Hyperparameters, _count, _non_negative
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -317,6 +310,10 @@ class BayesModel(Hyperparameters):
         self._check_fitted()
         return _arviz.summary_table(self.idata_, list(self.param_names))
 
+    def model_draws(self) -> ModelDraws:
+        """The model as parameter draws (:mod:`clvlab.draws`): all posterior draws, for points and bounds."""
+        return ModelDraws(model=self, mle=self._mle_view(), bayesian=True)
+
     def _mle_view(self) -> BaseModel:
         """The maximum-likelihood twin at the posterior means, for validation and time units."""
         self._check_fitted()
@@ -381,8 +378,8 @@ class BayesModel(Hyperparameters):
         params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
         full = np.empty((len(draws), n)) if return_draws else None
         mean, lower, upper = np.empty(n), np.empty(n), np.empty(n)
-        q = _interval_quantiles(interval) if interval is not None else None
-        for sl in _chunks(n, len(draws)):
+        q = interval_quantiles(interval) if interval is not None else None
+        for sl in chunks(n, len(draws)):
             vals = np.asarray(fn(*params, *scalars, *(c[sl] for c in columns)), dtype=np.float64)
             vals = np.broadcast_to(vals, (len(draws), sl.stop - sl.start))
             if full is not None:

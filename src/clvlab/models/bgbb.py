@@ -45,6 +45,7 @@ class BetaGeoBetaBinom(TransactionModel):
     """
 
     param_names = ("alpha", "beta", "gamma", "delta")
+    discrete = True
     dropout_params = ("gamma", "delta")
     data_columns = ("frequency", "recency", "n_periods")
     formulas: ClassVar[ModuleType] = _formulas

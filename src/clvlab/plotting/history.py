@@ -8,15 +8,9 @@ import numpy as np
 import pandas as pd
 
 from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
+from clvlab.draws import summarise
 from clvlab.errors import DataError
-from clvlab.plotting._common import (
-    FloatArray,
-    new_axes,
-    read_occasions,
-    resolve_time_unit,
-    summarise,
-    view,
-)
+from clvlab.plotting._common import FloatArray, new_axes, read_occasions, resolve_time_unit, view
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -8,14 +8,8 @@ import numpy as np
 import pandas as pd
 
 from clvlab.data.validation import weights_array
-from clvlab.plotting._common import (
-    FloatArray,
-    bin_labels,
-    interval_label,
-    new_axes,
-    summarise,
-    view,
-)
+from clvlab.draws import summarise
+from clvlab.plotting._common import FloatArray, bin_labels, interval_label, new_axes, view
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

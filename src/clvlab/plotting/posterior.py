@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from clvlab.draws import model_draws
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -25,12 +27,15 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _check(model: Any) -> None:
-    if not hasattr(model, "idata_") and not hasattr(model, "mle_class"):
+    """A fitted Bayesian model (posterior draws), or a TypeError / NotFittedError saying what is wrong."""
+    try:
+        bayesian = model_draws(model).bayesian
+    except TypeError:
+        bayesian = False
+    if not bayesian:
         raise TypeError(
             f"trace and posterior plots need a Bayesian model from clvlab.bayes, got {type(model).__name__}"
         )
-    if not hasattr(model, "idata_"):
-        model._check_fitted()
 
 
 def hdi(draws: Any, prob: float) -> tuple[float, float]:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
+from clvlab.draws import summarise
 from clvlab.errors import DataError
 from clvlab.plotting._common import (
     FloatArray,
@@ -15,7 +16,6 @@ from clvlab.plotting._common import (
     new_axes,
     read_occasions,
     resolve_time_unit,
-    summarise,
     unit_label,
     view,
 )
