@@ -12,6 +12,7 @@ __all__ = [
     "DataError",
     "DegenerateSegmentsWarning",
     "ModelFileError",
+    "ModelVersionWarning",
     "NotFittedError",
     "UnidentifiedWarning",
 ]
@@ -43,6 +44,10 @@ class ClvlabWarning(UserWarning):
 
 class DegenerateSegmentsWarning(ClvlabWarning):
     """The targeting table's action segments cannot tell active from lapsed customers (see its note)."""
+
+
+class ModelVersionWarning(ClvlabWarning):
+    """A model file was saved by a different clvlab version than the one loading it."""
 
 
 class UnidentifiedWarning(ClvlabWarning):

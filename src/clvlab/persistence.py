@@ -1,9 +1,18 @@
 """Save and load fitted maximum-likelihood models as documented, versioned JSON; never pickle.
 
 A saved model is data, not code: loading a file never unpickles, never evaluates anything and never
-imports a name read from the file. The model class is looked up in a fixed registry of the five clvlab
-models, rebuilt through its constructor, and given back its fitted attributes. Floats are written with
-Python's shortest round-trip representation, so a reloaded model gives bit-identical predictions.
+imports a name read from the file. The model class is looked up in :data:`MODEL_REGISTRY`, an explicit
+allow-list of classes (the five clvlab models, which :mod:`clvlab.models` registers when it is imported),
+rebuilt through its constructor, and given back its fitted attributes. Floats are written with Python's
+shortest round-trip representation, so a reloaded model gives bit-identical predictions.
+
+Registry
+--------
+This module imports no model: the model families register with it. :func:`register_model` adds a class
+to the allow-list of the JSON format; :func:`register_format` gives a file format its loader
+(:mod:`clvlab.bayes` registers ``"netcdf"``, its posterior files, when it is imported). :func:`load` tells
+the format from the file's first bytes and, if that format has no loader yet, imports the module
+:data:`FORMAT_PROVIDERS` names for it (so loading a Bayesian file works without ``import clvlab.bayes``).
 
 File format (``format_version`` 1)
 ----------------------------------
@@ -69,6 +78,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import math
 import os
@@ -77,31 +87,45 @@ import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeGuard
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 import pandas as pd
 
 from clvlab._guards import require_regular_file, write_atomically
 from clvlab._version import __version__
-from clvlab.errors import ClvlabWarning, ModelFileError, NotFittedError
-from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
-from clvlab.models.base import BaseModel
+from clvlab.errors import ModelFileError, ModelVersionWarning, NotFittedError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MODEL_REGISTRY", "ModelVersionWarning", "load", "save"]
+if TYPE_CHECKING:
+    from clvlab.models.base import BaseModel
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_PROVIDERS",
+    "FORMAT_VERSION",
+    "MODEL_REGISTRY",
+    "ModelVersionWarning",
+    "load",
+    "register_format",
+    "register_model",
+    "save",
+]
 
 #: Value of the ``format`` field.
 FORMAT = "clvlab-model"
 #: The newest ``format_version`` this clvlab writes and reads.
 FORMAT_VERSION = 1
-#: The only classes a file may name: the ``model`` field is looked up here and nowhere else.
-MODEL_REGISTRY: Mapping[str, type[BaseModel]] = {
-    "BetaGeo": BetaGeo,
-    "ParetoNBD": ParetoNBD,
-    "ModifiedBetaGeo": ModifiedBetaGeo,
-    "BetaGeoBetaBinom": BetaGeoBetaBinom,
-    "GammaGamma": GammaGamma,
-}
+_MODELS: dict[str, type[BaseModel]] = {}
+#: The only classes a file may name: the ``model`` field is looked up here and nowhere else. Read-only;
+#: filled by :func:`register_model` (``BetaGeo``, ``ParetoNBD``, ``ModifiedBetaGeo``,
+#: ``BetaGeoBetaBinom``, ``GammaGamma``, registered by :mod:`clvlab.models`).
+MODEL_REGISTRY: Mapping[str, type[BaseModel]] = MappingProxyType(_MODELS)
+#: File format -> the module whose import registers its loader (and, for ``"json"``, its classes).
+FORMAT_PROVIDERS: Mapping[str, str] = MappingProxyType({"json": "clvlab.models", "netcdf": "clvlab.bayes"})
+_LOADERS: dict[str, Callable[[Path], Any]] = {}
+# A netCDF-4 file is HDF5, which starts with these eight bytes; anything else is read as JSON.
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 # A saved model is a few kilobytes; anything far larger is not one, so do not read it all into memory.
 _MAX_BYTES = 16 * 1024 * 1024
@@ -128,8 +152,48 @@ _CHECKSUM_PREFIX = "sha256:"
 _Fail = Callable[[str], ModelFileError]
 
 
-class ModelVersionWarning(ClvlabWarning):
-    """A model file was saved by a different clvlab version than the one loading it."""
+# -- the registry -------------------------------------------------------------------------------------
+def register_model(cls: type[BaseModel], name: str | None = None) -> None:
+    """Allow JSON model files to name ``cls`` (as ``name``, by default its class name).
+
+    Called by :mod:`clvlab.models` for its classes. Registering the same class again is a no-op; another
+    class under a taken name is refused, so an import can never swap the class a file's name resolves to.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is already registered to another class.
+    """
+    key = cls.__name__ if name is None else name
+    known = _MODELS.get(key)
+    if known is not None and known is not cls:
+        raise ValueError(
+            f"model name {key!r} is already registered to {known.__module__}.{known.__qualname__}"
+        )
+    _MODELS[key] = cls
+
+
+def register_format(format_name: str, loader: Callable[[Path], Any]) -> None:
+    """Make :func:`load` read files of ``format_name`` (a key of :data:`FORMAT_PROVIDERS`) with ``loader``.
+
+    ``loader(path)`` gets the checked regular file and returns the model; it is called directly by
+    :func:`load`, so a warning it raises with ``stacklevel=3`` points at the caller of :func:`load`.
+
+    Raises
+    ------
+    ValueError
+        If ``format_name`` is not a known file format.
+    """
+    if format_name not in FORMAT_PROVIDERS:
+        raise ValueError(f"unknown model file format {format_name!r}; known: {', '.join(FORMAT_PROVIDERS)}")
+    _LOADERS[format_name] = loader
+
+
+def _loader(format_name: str) -> Callable[[Path], Any]:
+    """The format's loader, importing the module that registers it on first use."""
+    if format_name not in _LOADERS:
+        importlib.import_module(FORMAT_PROVIDERS[format_name])  # raises ImportError if its extra is missing
+    return _LOADERS[format_name]
 
 
 # -- saving -------------------------------------------------------------------------------------------
@@ -307,11 +371,15 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     # Checked before any open: a named pipe would block the read forever, a device never end.
     source = require_regular_file(path, "clvlab model file", ModelFileError)
     with source.open("rb") as fh:
-        magic = fh.read(8)
-    if magic == b"\x89HDF\r\n\x1a\n":  # netCDF-4 / HDF5: a Bayesian model's posterior
-        from clvlab.bayes.persistence import load_netcdf
+        magic = fh.read(len(_HDF5_MAGIC))
+    # netCDF-4 / HDF5: a Bayesian model's posterior (clvlab.bayes); anything else must be our JSON.
+    model: BaseModel = _loader("netcdf" if magic == _HDF5_MAGIC else "json")(source)
+    return model
 
-        return load_netcdf(source)  # type: ignore[return-value]  # a clvlab.bayes model
+
+def _load_json(source: Path) -> BaseModel:
+    """Read a JSON model file (the body of :func:`load`)."""
+    importlib.import_module(FORMAT_PROVIDERS["json"])  # its classes are registered (a no-op once imported)
     doc = _read_document(source)
     where = str(source)
 
@@ -381,9 +449,12 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
             f"{where} was saved by clvlab {saved_version} and is loaded by clvlab {__version__}; "
             "predictions may differ if the model's formulas changed between the two",
             ModelVersionWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of load()
         )
     return model
+
+
+register_format("json", _load_json)
 
 
 def _read_document(source: Path) -> Any:

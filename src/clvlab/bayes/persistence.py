@@ -26,8 +26,7 @@ from clvlab._version import __version__
 from clvlab.bayes import _arviz
 from clvlab.bayes.base import BayesModel
 from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
-from clvlab.errors import ModelFileError, NotFittedError
-from clvlab.persistence import ModelVersionWarning
+from clvlab.errors import ModelFileError, ModelVersionWarning, NotFittedError
 
 __all__ = ["BAYES_FORMAT", "BAYES_FORMAT_VERSION", "BAYES_REGISTRY", "load_netcdf", "save_netcdf"]
 
@@ -79,7 +78,7 @@ def save_netcdf(model: BayesModel, path: str | os.PathLike[str]) -> Path:
 
 
 def load_netcdf(path: str | os.PathLike[str]) -> BayesModel:
-    """Load a Bayesian model written by :func:`save_netcdf` (through :func:`clvlab.load`)."""
+    """Load a Bayesian model written by :func:`save_netcdf` (registered with :func:`clvlab.load`)."""
     where = str(path)
     try:
         idata = _arviz.from_netcdf(where, engine=_ENGINE)
