@@ -20,15 +20,13 @@ import numpy.typing as npt
 from scipy.special import expit
 
 from clvlab.formulas import _beta_geometric as _bg
-from clvlab.formulas.bgnbd import (
-    _inv_p_moment,
-    _log_odds_dead,
-    _log_pmf,
-    _loglik_and_grad,
-    _loglik_parts,
-    _moment_by_age,
-    _simulate,
-)
+from clvlab.formulas._beta_geometric import inv_p_moment as _inv_p_moment
+from clvlab.formulas._beta_geometric import log_odds_dead as _log_odds_dead
+from clvlab.formulas._beta_geometric import log_pmf as _log_pmf
+from clvlab.formulas._beta_geometric import loglik_and_grad as _loglik_and_grad
+from clvlab.formulas._beta_geometric import loglik_parts as _loglik_parts
+from clvlab.formulas._beta_geometric import moment_by_age as _moment_by_age
+from clvlab.formulas._beta_geometric import simulate as _simulate
 
 __all__ = [
     "conditional_expected_purchases",
