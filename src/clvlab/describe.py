@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from clvlab._types import FloatArray
 from clvlab.data._input import day_to_timestamp, time_unit_days
 from clvlab.data.summary import _occasions, _read_log, _resolve_end, calibration_holdout_split
 from clvlab.errors import DataError
@@ -35,7 +36,6 @@ __all__ = [
     "period_starts",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 #: Average length of a period in days, for rates and durations (frequency, lifespan, exposure): days,

@@ -32,16 +32,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from clvlab._types import FloatArray
 from clvlab.draws import model_draws
 from clvlab.errors import DataError
 from clvlab.models.base import BaseModel, TransactionModel
 from clvlab.models.gamma_gamma import GammaGamma
-
-FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
     "actual_holdout_value",

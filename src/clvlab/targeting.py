@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from clvlab._guards import real_scalar
+from clvlab._types import FloatArray
 from clvlab.data.validation import _as_pandas
 from clvlab.draws import MEMORY_BUDGET, chunks, model_draws
 from clvlab.errors import DataError, DegenerateSegmentsWarning
@@ -28,8 +29,6 @@ from clvlab.formulas.discounting import (
 from clvlab.models.base import TransactionModel
 from clvlab.models.gamma_gamma import GammaGamma
 from clvlab.value import _clv_parts, _n_periods, _time_scale
-
-FloatArray = npt.NDArray[np.float64]
 
 __all__ = ["ACTION_SEGMENTS", "VALUE_TIERS", "predict_customer_value", "segment_summary"]
 

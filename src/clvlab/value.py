@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from clvlab._guards import real_scalar
+from clvlab._types import FloatArray
 from clvlab.draws import (
     MEMORY_BUDGET,
     chunks,
@@ -41,7 +42,6 @@ from clvlab.models.gamma_gamma import GammaGamma, _spend
 #: purchases behind CLV intervals.
 _TABLE_BLOCK_VALUES = 1 << 20
 
-FloatArray = npt.NDArray[np.float64]
 
 __all__ = ["customer_lifetime_value"]
 

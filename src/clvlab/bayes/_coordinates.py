@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from clvlab._types import FloatArray
 
 __all__ = ["SurvivalCoordinates"]
 

@@ -10,8 +10,9 @@ import pymc as pm
 import xarray as xr
 
 from clvlab import models as _mle
+from clvlab._types import FloatArray
 from clvlab.bayes._coordinates import SurvivalCoordinates
-from clvlab.bayes.base import BayesModel, BayesTransactionModel, FloatArray
+from clvlab.bayes.base import BayesModel, BayesTransactionModel
 from clvlab.models._start import mean_age, rate_scale
 from clvlab.models.gamma_gamma import _spend
 

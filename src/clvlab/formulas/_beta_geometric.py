@@ -30,9 +30,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, log_expit, xlogy
 
+from clvlab._types import FloatArray
 from clvlab.formulas._distinct import MIN_ROWS, on_distinct_rows, rank_codes, whole_codes
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 Array = FloatArray
 

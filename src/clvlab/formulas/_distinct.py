@@ -13,7 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from clvlab._types import FloatArray
+
 IntArray = npt.NDArray[np.intp]
 
 #: Below this many rows grouping costs more than it saves.

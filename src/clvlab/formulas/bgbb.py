@@ -43,6 +43,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betaln, digamma, exprel, gammaln
 
+from clvlab._types import FloatArray
+
 __all__ = [
     "conditional_expected_purchases",
     "conditional_expected_purchases_and_p_alive",
@@ -55,7 +57,6 @@ __all__ = [
     "simulate",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 # Largest number of grid cells (rows x columns) built at once; about 15 arrays of this size are alive

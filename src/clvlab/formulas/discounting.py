@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from clvlab._types import FloatArray
+
 #: ``E(t)`` for an array of horizons t, shaped to broadcast against the customers.
 ExpectedPurchases = Callable[[Any], FloatArray]
 

@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betaln, digamma
 
+from clvlab._types import FloatArray
+
 __all__ = [
     "conditional_expected_spend",
     "expected_spend",
@@ -29,8 +31,6 @@ __all__ = [
     "loglik_grad",
     "simulate",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _prepare(

@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, expit, gammaln
 
+from clvlab._types import FloatArray
 from clvlab.formulas._distinct import MIN_ROWS, Cells, rank_codes, xt_cells
 
 __all__ = [
@@ -70,7 +71,6 @@ __all__ = [
     "simulate",
 ]
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 # Largest z = |alpha - beta| / (max(alpha, beta) + t) for which the hypergeometric series is used.

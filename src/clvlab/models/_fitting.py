@@ -12,14 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 
+from clvlab._types import FloatArray
 from clvlab.errors import ConvergenceError
 from clvlab.formulas._distinct import rank_codes
 
-FloatArray = npt.NDArray[np.float64]
 LoglikAndGrad = Callable[..., tuple[FloatArray, Sequence[FloatArray]]]
 
 

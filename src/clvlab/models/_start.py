@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-
-FloatArray = npt.NDArray[np.float64]
+from clvlab._types import FloatArray
 
 
 def mean_age(columns: tuple[FloatArray, ...], weights: FloatArray) -> float:

@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from clvlab._types import FloatArray
 from clvlab.errors import DataError
 from clvlab.formulas import bgbb as _formulas
-from clvlab.models.base import FloatArray, TransactionModel
+from clvlab.models.base import TransactionModel
 
 __all__ = ["BetaGeoBetaBinom"]
 

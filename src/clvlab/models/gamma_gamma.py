@@ -8,10 +8,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from clvlab._types import FloatArray
 from clvlab.data.validation import validate_summary
 from clvlab.errors import DataError
 from clvlab.formulas import gamma_gamma as _formulas
-from clvlab.models.base import BaseModel, FloatArray
+from clvlab.models.base import BaseModel
 
 __all__ = ["GammaGamma"]
 

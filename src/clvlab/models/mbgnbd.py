@@ -7,9 +7,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvlab._types import FloatArray
 from clvlab.formulas import mbgnbd as _formulas
 from clvlab.models._start import rate_scale
-from clvlab.models.base import FloatArray, TransactionModel
+from clvlab.models.base import TransactionModel
 
 __all__ = ["ModifiedBetaGeo"]
 

@@ -20,7 +20,6 @@ from clvlab.errors import DataError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Default figure size (inches) of a plot drawn without an Axes: a 16:10 slide.
 FIGSIZE = (8.0, 5.0)

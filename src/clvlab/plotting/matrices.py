@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from clvlab._types import FloatArray
 from clvlab.draws import summarise
-from clvlab.plotting._common import FloatArray, ModelView, amount_of, new_axes, unit_label, view
+from clvlab.plotting._common import ModelView, amount_of, new_axes, unit_label, view
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from clvlab._types import FloatArray
 from clvlab.data.validation import weights_array
 from clvlab.draws import summarise
-from clvlab.plotting._common import FloatArray, bin_labels, interval_label, new_axes, view
+from clvlab.plotting._common import bin_labels, interval_label, new_axes, view
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

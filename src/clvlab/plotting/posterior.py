@@ -13,17 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from clvlab._types import FloatArray
 from clvlab.draws import model_draws
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["hdi", "plot_posterior", "plot_posterior_data", "plot_trace", "plot_trace_data"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _check(model: Any) -> None:

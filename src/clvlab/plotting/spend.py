@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import betainc
 
+from clvlab._types import FloatArray
 from clvlab.draws import summarise
 from clvlab.errors import DataError
-from clvlab.plotting._common import FloatArray, new_axes, view
+from clvlab.plotting._common import new_axes, view
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

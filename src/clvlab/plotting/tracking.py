@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from clvlab._types import FloatArray
 from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
 from clvlab.draws import summarise
 from clvlab.errors import DataError
 from clvlab.plotting._common import (
-    FloatArray,
     interval_label,
     new_axes,
     read_occasions,
