@@ -52,3 +52,25 @@ def test_a_bayesian_model_is_its_posterior_draws_for_points_and_bounds(cdnow_sum
     np.testing.assert_array_equal(md.point_params(), model.param_draws())
     np.testing.assert_array_equal(md.draws(10, 0), model.param_draws())  # n_draws is the posterior's own
     assert type(md.mle) is clvlab.BetaGeo
+
+
+def test_over_data_rows_equals_the_direct_evaluation(cdnow_summary, monkeypatch):
+    # Distinct rows once and slices of rows (a tiny budget forces dozens of slices) change nothing.
+    from clvlab import draws as draws_module
+    from clvlab.formulas import bgnbd
+
+    model = clvlab.BetaGeo().fit(cdnow_summary)
+    draws = model.param_draws(64, 3)
+    cols = tuple(cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    direct = bgnbd.conditional_expected_purchases(*(draws[:, [j]] for j in range(4)), 39.0, *cols)
+    monkeypatch.setattr(draws_module, "MEMORY_BUDGET", 64 * 50)
+    (full,) = draws_module.over_data_rows(
+        bgnbd.conditional_expected_purchases, draws, cols, (39.0,), len(cols[0]), keep_draws=True
+    )
+    np.testing.assert_allclose(full, direct, rtol=1e-13)  # to the last bits: the formulas group rows too
+    mean, lower, upper = draws_module.over_data_rows(
+        bgnbd.conditional_expected_purchases, draws, cols, (39.0,), len(cols[0]), interval=0.8
+    )
+    np.testing.assert_allclose(mean, direct.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(lower, np.quantile(direct, 0.1, axis=0), rtol=1e-13)
+    np.testing.assert_allclose(upper, np.quantile(direct, 0.9, axis=0), rtol=1e-13)

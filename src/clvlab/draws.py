@@ -38,6 +38,7 @@ __all__ = [
     "interval_quantiles",
     "mean_over_draws",
     "model_draws",
+    "over_data_rows",
     "over_draws",
     "summarise",
     "thread_count",
@@ -264,3 +265,51 @@ def chunks(n: int, n_draws: int, budget: int = MEMORY_BUDGET) -> list[slice]:
     """Customer slices such that draws x customers stays within ``budget`` elements per array."""
     size = max(1, budget // max(n_draws, 1))
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def over_data_rows(
+    fn: Callable[..., Any],
+    draws: FloatArray,
+    columns: tuple[FloatArray, ...],
+    scalars: tuple[Any, ...],
+    n_rows: int,
+    *,
+    interval: float | None = None,
+    keep_draws: bool = False,
+) -> tuple[FloatArray, ...]:
+    """``fn(*params, *scalars, *columns)`` over parameter draws, per data row, in bounded memory.
+
+    ``draws`` has shape (n_draws, n_params); ``fn`` broadcasts parameters of shape (n_draws, 1) against
+    1-D data columns. Each distinct data row is evaluated once (customers sharing frequency, recency and
+    age share every prediction) and gathered back; rows are taken in slices so that draws x rows stays
+    within :data:`MEMORY_BUDGET`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(all values,)`` of shape (n_draws, n_rows) with ``keep_draws``; otherwise ``(mean, lower,
+        upper)`` per row, the bounds the equal-tailed ``interval`` quantiles over the draws (left
+        uninitialised when ``interval`` is None).
+    """
+    groups = distinct_rows(*columns, repeats=len(draws))
+    if groups is not None:
+        rep, inverse = groups
+        columns = tuple(c[rep] for c in columns)
+    n = len(columns[0]) if columns else n_rows
+    params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
+    full = np.empty((len(draws), n)) if keep_draws else None
+    mean, lower, upper = np.empty(n), np.empty(n), np.empty(n)
+    q = interval_quantiles(interval) if interval is not None else None
+    for sl in chunks(n, len(draws)):
+        vals = np.asarray(fn(*params, *scalars, *(c[sl] for c in columns)), dtype=np.float64)
+        vals = np.broadcast_to(vals, (len(draws), sl.stop - sl.start))
+        if full is not None:
+            full[:, sl] = vals
+            continue
+        mean[sl] = vals.mean(axis=0)
+        if q is not None:
+            lower[sl], upper[sl] = np.quantile(vals, q, axis=0)
+    values: tuple[FloatArray, ...] = (full,) if full is not None else (mean, lower, upper)
+    if groups is not None:
+        values = tuple(v[..., inverse] for v in values)
+    return values

@@ -23,9 +23,8 @@ from clvlab.bayes import _arviz
 from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
 from clvlab.bayes._op import TotalAndGrad, loglik, python_op_compiles
-from clvlab.draws import ModelDraws, chunks, interval_quantiles, mean_over_draws
+from clvlab.draws import ModelDraws, mean_over_draws, over_data_rows
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
-from clvlab.formulas._distinct import distinct_rows
 from clvlab.models._fitting import deduplicate
 from clvlab.models.base import BaseModel, Hyperparameters, _count, _non_negative
 
@@ -343,14 +342,9 @@ class BayesModel(Hyperparameters):
         if interval is None and not return_draws:
             # mean_over_draws groups the distinct rows itself.
             return pd.Series(mean_over_draws(fn, draws, columns, scalars), index=index, name=name)
-        groups = distinct_rows(*columns, repeats=len(draws))
-        if groups is not None:
-            rep, inverse = groups
-            columns = tuple(c[rep] for c in columns)
-        n = len(columns[0]) if columns else len(index)
-        values = self._posterior_values(fn, draws, scalars, columns, n, interval, return_draws)
-        if groups is not None:
-            values = tuple(v[..., inverse] for v in values)
+        values = over_data_rows(
+            fn, draws, columns, scalars, len(index), interval=interval, keep_draws=return_draws
+        )
         if return_draws:
             chains, per_chain = self._draws.shape[:2]
             return xr.DataArray(
@@ -363,34 +357,6 @@ class BayesModel(Hyperparameters):
         return pd.DataFrame(
             {name: series, f"{name}_lower": values[1], f"{name}_upper": values[2]}, index=index
         )
-
-    @staticmethod
-    def _posterior_values(
-        fn: Any,
-        draws: FloatArray,
-        scalars: tuple[Any, ...],
-        columns: tuple[FloatArray, ...],
-        n: int,
-        interval: float | None,
-        return_draws: bool,
-    ) -> tuple[FloatArray, ...]:
-        """(all draws,) with ``return_draws``; else (mean, lower, upper) per data row."""
-        params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
-        full = np.empty((len(draws), n)) if return_draws else None
-        mean, lower, upper = np.empty(n), np.empty(n), np.empty(n)
-        q = interval_quantiles(interval) if interval is not None else None
-        for sl in chunks(n, len(draws)):
-            vals = np.asarray(fn(*params, *scalars, *(c[sl] for c in columns)), dtype=np.float64)
-            vals = np.broadcast_to(vals, (len(draws), sl.stop - sl.start))
-            if full is not None:
-                full[:, sl] = vals
-                continue
-            mean[sl] = vals.mean(axis=0)
-            if q is not None:
-                lower[sl], upper[sl] = np.quantile(vals, q, axis=0)
-        if full is not None:
-            return (full,)
-        return (mean, lower, upper)
 
 
 class BayesTransactionModel(BayesModel):

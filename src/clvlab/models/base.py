@@ -20,8 +20,7 @@ from scipy import stats
 
 from clvlab._guards import real_number, real_scalar
 from clvlab.data.validation import summary_time_unit, validate_summary, weights_array
-from clvlab.draws import ModelDraws
-from clvlab.draws import chunks as _chunks
+from clvlab.draws import ModelDraws, over_data_rows
 from clvlab.draws import interval_quantiles as _interval_quantiles
 from clvlab.errors import ClvlabWarning, DataError, NotFittedError, UnidentifiedWarning
 from clvlab.models._fitting import (
@@ -369,20 +368,16 @@ class BaseModel(Hyperparameters):
     ) -> pd.Series | pd.DataFrame:
         """Evaluate ``fn(*params, *scalars, *columns)`` at the estimate and, with ``interval``, over draws.
 
-        The draws are chunked over customers to bound memory; the result adds quantile bounds.
+        The bounds are quantiles over asymptotic draws (:func:`clvlab.draws.over_data_rows`: distinct data
+        rows once, in bounded memory).
         """
         point = np.asarray(fn(*self._theta, *scalars, *columns), dtype=np.float64)
         series = pd.Series(np.broadcast_to(point, (len(index),)).copy(), index=index, name=name)
         if interval is None:
             return series
-        lo_q, hi_q = _interval_quantiles(interval)
+        _interval_quantiles(interval)  # a bad level is reported before any drawing
         draws = self.param_draws(n_draws, seed)
-        params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
-        lower = np.empty(len(index))
-        upper = np.empty(len(index))
-        for sl in _chunks(len(index), len(draws)):
-            vals = np.asarray(fn(*params, *scalars, *(c[sl] for c in columns)), dtype=np.float64)
-            lower[sl], upper[sl] = np.quantile(vals, [lo_q, hi_q], axis=0)
+        _, lower, upper = over_data_rows(fn, draws, columns, scalars, len(index), interval=interval)
         return pd.DataFrame({name: series, f"{name}_lower": lower, f"{name}_upper": upper}, index=index)
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
