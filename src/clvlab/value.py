@@ -28,6 +28,7 @@ from clvlab.draws import (
     thread_map,
 )
 from clvlab.errors import DataError
+from clvlab.formulas._contract import DertFormulas, IfAliveFormulas
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.formulas.discounting import (
     continuous_discounted_purchases,
@@ -129,7 +130,7 @@ def _discounted_purchases(
 
 def _closed_form(formulas: Any, horizon: float, method: str) -> bool:
     """Whether the residual value has a closed form here (Pareto/NBD DERT, continuous discounting)."""
-    return getattr(formulas, "dert", None) is not None and not np.isfinite(horizon) and method == "continuous"
+    return isinstance(formulas, DertFormulas) and not np.isfinite(horizon) and method == "continuous"
 
 
 def _discount(
@@ -398,12 +399,9 @@ def _per_age_table(
     """
     formulas = model.formulas
     horizon, discount_rate, discount_period, method = value_args
-    if_alive = getattr(formulas, "expected_purchases_if_alive", None)
-    closed = (
-        getattr(formulas, "dert", None) is not None and not np.isfinite(horizon) and method == "continuous"
-    )
-    if if_alive is None or closed:
+    if not isinstance(formulas, IfAliveFormulas) or _closed_form(formulas, horizon, method):
         return None
+    if_alive = formulas.expected_purchases_if_alive
     x, _, big_t = columns
     rows = distinct_rows(x, big_t, repeats=len(draws))
     if rows is None:

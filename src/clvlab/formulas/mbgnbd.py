@@ -34,10 +34,12 @@ __all__ = [
     "conditional_purchase_pmf",
     "expected_purchases",
     "expected_purchases_if_alive",
+    "fit_loglik_and_grad",
     "loglik",
     "loglik_and_grad",
     "loglik_grad",
     "p_alive",
+    "prepare_fit",
     "purchase_count_pmf",
     "simulate",
 ]
