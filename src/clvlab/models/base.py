@@ -14,15 +14,16 @@ from types import ModuleType
 from typing import Any, ClassVar, Self
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
 from clvlab._guards import real_number, real_scalar
+from clvlab._types import FloatArray
 from clvlab.data.validation import summary_time_unit, validate_summary, weights_array
 from clvlab.draws import ModelDraws, over_data_rows
 from clvlab.draws import interval_quantiles as _interval_quantiles
 from clvlab.errors import ClvlabWarning, DataError, NotFittedError, UnidentifiedWarning
+from clvlab.formulas._contract import ConditionalPmfFormulas, FastFitFormulas
 from clvlab.models._fitting import (
     Deduplicated,
     TotalAndGrad,
@@ -31,8 +32,6 @@ from clvlab.models._fitting import (
     maximise,
     subsample,
 )
-
-FloatArray = npt.NDArray[np.float64]
 
 __all__ = ["BaseModel", "TransactionModel"]
 
@@ -149,11 +148,11 @@ class BaseModel(Hyperparameters):
         Uses the formula module's own grouped evaluation (``prepare_fit`` / ``fit_loglik_and_grad``)
         where it has one, the per-customer ``loglik_and_grad`` otherwise.
         """
-        prepare = getattr(self.formulas, "prepare_fit", None)
-        if prepare is None:
-            return generic_total_and_grad(self.formulas.loglik_and_grad, Deduplicated(columns, weights))
-        prepared = prepare(*columns, weights)
-        fast = self.formulas.fit_loglik_and_grad
+        formulas = self.formulas
+        if not isinstance(formulas, FastFitFormulas):
+            return generic_total_and_grad(formulas.loglik_and_grad, Deduplicated(columns, weights))
+        prepared = formulas.prepare_fit(*columns, weights)
+        fast = formulas.fit_loglik_and_grad
         return lambda theta: fast(*theta, prepared)
 
     # -- fitting -------------------------------------------------------------------------------------
@@ -520,9 +519,9 @@ class TransactionModel(BaseModel):
         ``interval``, ``n_draws`` and ``seed`` add parameter-uncertainty bounds as in
         :meth:`predict_purchases`.
         """
-        fn = getattr(self.formulas, "conditional_purchase_pmf", None)
-        if fn is None:
+        if not isinstance(self.formulas, ConditionalPmfFormulas):
             raise NotImplementedError(f"{type(self).__name__} has no conditional P(X(T, T+t) = n)")
+        fn = self.formulas.conditional_purchase_pmf
         index, cols = self._predict_arrays(data)
         scalars = (_non_negative(t, "t"), _count(n, "n"))
         return self._with_interval(fn, "purchase_probability", index, scalars, cols, interval, n_draws, seed)
