@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from typing import Any
 
 import mpmath as mp
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,7 +15,13 @@ from scipy import integrate, optimize
 
 from clvlab.formulas import bgnbd
 from tests._data import cdnow_summary_weeks
-from tests._oracles import lifetimes
+from tests._oracles import (
+    assert_matches_where_finite,
+    bg_fitter,
+    bg_params_st,
+    customers_st,
+    quiet,
+)
 
 # BG/NBD MLE on CDNOW to 4 decimals (recomputed; FHL 2005 publish 0.243, 4.414, 0.793, 2.426).
 # tests/references.md [BGNBD-MLE-CDNOW].
@@ -44,16 +48,7 @@ def cdnow_mle() -> tuple[float, float, float, float]:
 
 
 def lifetimes_fitter(r: float, alpha: float, a: float, b: float) -> Any:
-    f = lifetimes("BetaGeoFitter")()
-    f.params_ = pd.Series({"r": r, "alpha": alpha, "a": a, "b": b})
-    return f
-
-
-def quiet(fn, *args):
-    """Call a lifetimes method with its warnings (overflow, divide by zero) silenced locally."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return np.asarray(fn(*args), dtype=float)
+    return bg_fitter("BetaGeoFitter", r, alpha, a, b)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -268,27 +263,7 @@ def test_oracle_cdnow():
         np.testing.assert_allclose(bgnbd.purchase_count_pmf(*PUB, t, n), theirs, rtol=1e-6, atol=1e-12)
 
 
-params_st = st.tuples(
-    st.floats(-1.3, 1.0), st.floats(-1.0, 2.0), st.floats(-1.3, 1.0), st.floats(-1.3, 1.0)
-).map(lambda v: tuple(10.0**w for w in v))
-
-
-@st.composite
-def customers_st(draw, max_x=300, max_T=500.0):
-    k = draw(st.integers(1, 6))
-    x = np.array(draw(st.lists(st.integers(0, max_x), min_size=k, max_size=k)), dtype=float)
-    T = np.array(draw(st.lists(st.floats(0.01, max_T), min_size=k, max_size=k)))
-    frac = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
-    t_x = np.where(x > 0, T * frac, 0.0)
-    return x, t_x, T
-
-
-def assert_matches_where_finite(ours, theirs, rtol=1e-6):
-    """Compare where lifetimes is finite and has not underflowed (lifetimes gives 0 below ~1e-300)."""
-    ours, theirs = np.broadcast_arrays(np.asarray(ours, float), np.asarray(theirs, float))
-    ok = np.isfinite(theirs) & (np.abs(theirs) > 1e-280)
-    np.testing.assert_allclose(ours[ok], theirs[ok], rtol=rtol)
-    assert np.all(np.isfinite(ours))
+params_st = bg_params_st
 
 
 @SETTINGS
