@@ -20,10 +20,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from clvlab._guards import real_scalar
+from clvlab._types import FloatArray
 from clvlab.formulas._distinct import distinct_rows
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ __all__ = [
     "thread_map",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 R = TypeVar("R")
 
 #: Elements per array within which draws x data rows are evaluated in one block (16 MiB of float64).

@@ -13,12 +13,12 @@ import warnings
 from typing import Any, ClassVar, Self
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from clvlab._types import FloatArray
 from clvlab.bayes import _arviz
 from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
@@ -27,8 +27,6 @@ from clvlab.draws import ModelDraws, mean_over_draws, over_data_rows
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
 from clvlab.models._fitting import deduplicate
 from clvlab.models.base import BaseModel, Hyperparameters, _count, _non_negative
-
-FloatArray = npt.NDArray[np.float64]
 
 __all__ = ["BayesModel", "SamplingWarning"]
 
