@@ -299,3 +299,12 @@ def test_nutpie_log_density_is_the_models_log_density(model_class, cdnow_summary
         np.testing.assert_allclose(grad, np.asarray(expected_grad), rtol=1e-10, atol=1e-9)
         # The default priors' transforms are logs: the parameters are exp of the unconstrained values.
         np.testing.assert_allclose(parameters(x), np.exp(x), rtol=1e-14)
+
+
+def test_summary_of_a_posterior_mode_says_nan_for_what_one_draw_cannot_tell(cdnow_summary):
+    # A MAP fit is one draw: the mean is the mode; sd, MCSE, ESS and R-hat are NaN, without a warning
+    # (the suite turns warnings into errors).
+    model = cb.BetaGeo(method="map", progressbar=False).fit(cdnow_summary)
+    table = model.summary()
+    np.testing.assert_allclose(table["mean"].to_numpy(), model.param_draws()[0], rtol=1e-15)
+    assert table[["sd", "mcse_mean", "ess_bulk", "r_hat"]].isna().all().all()

@@ -118,11 +118,16 @@ def summary_table(idata: Posterior, names: list[str]) -> pd.DataFrame:
     the interval ``hdi94_lb``/``hdi94_ub`` and rounds to strings by default.
     """
     summary: Any = az.summary  # typed after whichever ArviZ the type checker sees
-    if ARVIZ_MAJOR >= 1:
-        raw = summary(idata, var_names=names, ci_kind="hdi", ci_prob=0.94, round_to="none")
-        raw = raw.rename(columns={"hdi94_lb": "hdi_3%", "hdi94_ub": "hdi_97%"})
-    else:
-        raw = summary(idata, var_names=names, hdi_prob=0.94, round_to="none")
+    with warnings.catch_warnings():
+        # A posterior mode (method="map") is one draw: its sd, MCSE and ESS are undefined (NaN in the
+        # table), which numpy announces as "Degrees of freedom <= 0"; the NaN says it.
+        warnings.filterwarnings("ignore", message="Degrees of freedom <= 0", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
+        if ARVIZ_MAJOR >= 1:
+            raw = summary(idata, var_names=names, ci_kind="hdi", ci_prob=0.94, round_to="none")
+            raw = raw.rename(columns={"hdi94_lb": "hdi_3%", "hdi94_ub": "hdi_97%"})
+        else:
+            raw = summary(idata, var_names=names, hdi_prob=0.94, round_to="none")
     table = pd.DataFrame(raw).loc[names, list(SUMMARY_COLUMNS)].astype(np.float64)
     table.index.name = None
     return table
