@@ -494,7 +494,7 @@ def rfm_summary(
     >>> s = clvlab.rfm_summary(log, monetary_value="amount", observation_end="1997-09-30",
     ...                        time_unit="W", drop_after_end=True)
     >>> s.loc[1].round(2).tolist()
-    [2.0, 30.43, 38.86, 22.35]
+    [2.0, 30.43, 38.86, 22.34]
     """
     unit_days = time_unit_days(time_unit)
     log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns, date_format)

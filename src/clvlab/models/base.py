@@ -289,7 +289,7 @@ class BaseModel(Hyperparameters):
         >>> params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
         >>> m = clvlab.BetaGeo.from_params(params, time_unit="W")
         >>> round(float(m.expected_purchases(52)), 3)
-        1.444
+        1.446
         """
         values = dict(params)
         if set(values) != set(cls.param_names):

@@ -56,7 +56,7 @@ class GammaGamma(BaseModel):
     >>> s = clvlab.rfm_summary(log, monetary_value="amount", observation_end="1997-09-30",
     ...                        time_unit="W", drop_after_end=True)
     >>> clvlab.GammaGamma().fit(s).params_.round(2).tolist()
-    [6.25, 3.74, 15.45]
+    [6.25, 3.74, 15.44]
     """
 
     param_names = ("p", "q", "gamma")
