@@ -97,11 +97,34 @@ class ModelDraws:
         """The time unit the model was fitted in, if known."""
         return getattr(self.model, "time_unit_", None)
 
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Parameter names, in the order of the draws' columns and of the formula functions."""
+        return tuple(self.mle.param_names)
+
+    @property
+    def estimate(self) -> dict[str, float]:
+        """The point estimate by name: the maximum-likelihood estimate, or the posterior means."""
+        return {str(k): float(v) for k, v in self.mle.params_.items()}
+
+    def columns(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
+        """Customer index and validated data columns, in the order the formula functions take them.
+
+        Checks the time unit against the fit's (:meth:`clvlab.models.base.BaseModel.validated_columns`).
+        """
+        return self.mle.validated_columns(data)
+
     def transaction_arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
-        """Validated customer index and data columns of a transaction model's summary."""
+        """:meth:`columns` of a transaction model's summary (``TypeError`` for a spend model)."""
         if self.role != "transaction":
             raise TypeError(f"{self.name} is not a transaction model")
-        return self.mle._predict_arrays(data)  # type: ignore[attr-defined]
+        return self.columns(data)
+
+    def spend_arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
+        """:meth:`columns` of a spend model's summary: ``(frequency, monetary_value)``."""
+        if self.role != "spend":
+            raise TypeError(f"{self.name} is not a spend model")
+        return self.columns(data)
 
     def draws(self, n_draws: int, seed: Any) -> FloatArray:
         """Parameter draws, shape (draws, params): all posterior draws, or ``n_draws`` asymptotic ones."""
@@ -110,10 +133,10 @@ class ModelDraws:
         return self.mle.param_draws(n_draws, seed)
 
     def point_params(self) -> FloatArray:
-        """Parameters at which a point value is computed: the estimate, or all posterior draws."""
+        """Parameters at which a point value is computed: the estimate (one draw), or all posterior draws."""
         if self.bayesian:
             return np.asarray(self.model.param_draws(), dtype=np.float64)
-        return np.asarray(self.mle._theta, dtype=np.float64)[None, :]
+        return np.asarray(self.mle.params_.to_numpy(), dtype=np.float64)[None, :]
 
 
 @runtime_checkable

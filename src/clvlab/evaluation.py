@@ -36,10 +36,8 @@ import pandas as pd
 from scipy import stats
 
 from clvlab._types import FloatArray
-from clvlab.draws import model_draws
+from clvlab.draws import HasDraws, model_draws
 from clvlab.errors import DataError
-from clvlab.models.base import BaseModel, TransactionModel
-from clvlab.models.gamma_gamma import GammaGamma
 
 __all__ = [
     "actual_holdout_value",
@@ -95,21 +93,12 @@ def _require(data: Any, columns: Iterable[str]) -> pd.DataFrame:
     return data
 
 
-def _mle_of(model: Any) -> BaseModel:
-    """The model's maximum-likelihood view (the model itself, or a Bayesian model's twin)."""
-    return model_draws(model).mle
+def _check_transaction_model(model: HasDraws, name: str = "transaction_model") -> None:
+    model_draws(model, "transaction", name)
 
 
-def _check_transaction_model(model: Any) -> None:
-    if not isinstance(_mle_of(model), TransactionModel):
-        raise TypeError(
-            f"expected a clvlab transaction model (BetaGeo, ParetoNBD, ...), got {type(model).__name__}"
-        )
-
-
-def _check_spend_model(model: Any) -> None:
-    if not isinstance(_mle_of(model), GammaGamma):
-        raise TypeError(f"spend_model must be a clvlab GammaGamma model, got {type(model).__name__}")
+def _check_spend_model(model: HasDraws) -> None:
+    model_draws(model, "spend", "spend_model")
 
 
 def predict_holdout_purchases(transaction_model: Any, calibration_holdout: pd.DataFrame) -> pd.Series:
@@ -374,10 +363,9 @@ def evaluate(
 
 def _log_likelihood(model: Any, data: pd.DataFrame) -> tuple[float, int]:
     """Log-likelihood of the calibration columns at the model's parameters, and the number of rows."""
-    mle = _mle_of(model)
-    index, cols = mle._validate(data)
-    theta = mle._theta
-    ll = np.asarray(mle.formulas.loglik(*theta, *(cols[c] for c in mle.data_columns)), dtype=np.float64)
+    md = model_draws(model)
+    index, columns = md.columns(data)
+    ll = np.asarray(md.formulas.loglik(*md.estimate.values(), *columns), dtype=np.float64)
     return float(ll.sum()), len(index)
 
 
@@ -438,7 +426,7 @@ def compare_models(
         raise ValueError("compare_models needs at least one model")
     rows = {}
     for name, model in named:
-        _check_transaction_model(model)
+        _check_transaction_model(model, name)
         ll, n = _log_likelihood(model, calibration_holdout)
         k = len(model.param_names)
         row: dict[str, float] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -19,16 +19,9 @@ import pandas as pd
 from clvlab._guards import real_scalar
 from clvlab._types import FloatArray
 from clvlab.data.validation import _as_pandas
-from clvlab.draws import MEMORY_BUDGET, chunks, model_draws
+from clvlab.draws import HasDraws, mean_over_draws, model_draws
 from clvlab.errors import DataError, DegenerateSegmentsWarning
-from clvlab.formulas.discounting import (
-    continuous_payback_time,
-    discount_delta,
-    periodic_payback_time,
-)
-from clvlab.models.base import TransactionModel
-from clvlab.models.gamma_gamma import GammaGamma
-from clvlab.value import _clv_parts, _n_periods, _time_scale
+from clvlab.value import clv_components, payback_times
 
 __all__ = ["ACTION_SEGMENTS", "VALUE_TIERS", "predict_customer_value", "segment_summary"]
 
@@ -213,57 +206,6 @@ def _acquisition_costs(
     return cost, channels
 
 
-def _value_curves(transaction_model: Any, data: Any) -> tuple[Any, list[tuple[slice, Callable[[Any], Any]]]]:
-    """E(t) per customer as callables over slices of customers, through the draws seam.
-
-    The mean over the model's point draws (:meth:`clvlab.draws.ModelDraws.point_params`): the value at
-    the estimate for a maximum-likelihood model (one draw), the posterior mean for a Bayesian one, in
-    slices of customers so that draws x customers stays within :data:`clvlab.draws.MEMORY_BUDGET`.
-    """
-    md = model_draws(transaction_model, "transaction")
-    _, columns = md.transaction_arrays(data)
-    draws = md.point_params()
-    params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
-    f = md.formulas.conditional_expected_purchases
-
-    def mean_over(cols: tuple[FloatArray, ...]) -> Callable[[Any], Any]:
-        return lambda t: np.mean(f(*params, t, *cols), axis=0)
-
-    slices = chunks(len(columns[0]), len(draws), budget=MEMORY_BUDGET)
-    return md.mle, [(sl, mean_over(tuple(c[sl] for c in columns))) for sl in slices]
-
-
-def _payback_horizon(
-    transaction_model: Any,
-    data: Any,
-    target: FloatArray,
-    total: FloatArray,
-    horizon: float,
-    discount_rate: float,
-    discount_period: float,
-    method: str,
-) -> FloatArray:
-    """First time at which the discounted expected purchases reach ``target`` (inf if not by the horizon).
-
-    ``total`` is the discounted purchases over the whole horizon (the CLV's), so that customers who never
-    pay back are not searched.
-    """
-    point, curves = _value_curves(transaction_model, data)
-    out = np.empty(len(target))
-    for sl, curve in curves:
-        if method == "periodic":
-            n_periods = _n_periods(horizon, discount_rate, discount_period)
-            out[sl] = periodic_payback_time(
-                curve, target[sl], n_periods, discount_period, discount_rate, total[sl]
-            )
-        else:
-            delta = discount_delta(discount_rate, discount_period)
-            out[sl] = continuous_payback_time(
-                curve, target[sl], horizon, delta, _time_scale(point), total[sl]
-            )
-    return out
-
-
 def _check_segment_args(high_value_share: float, active_threshold: float) -> None:
     high_value_share = real_scalar(high_value_share, "high_value_share")
     active_threshold = real_scalar(active_threshold, "active_threshold")
@@ -276,8 +218,8 @@ def _check_segment_args(high_value_share: float, active_threshold: float) -> Non
 
 
 def predict_customer_value(
-    transaction_model: TransactionModel,
-    spend_model: GammaGamma,
+    transaction_model: HasDraws,
+    spend_model: HasDraws,
     data: Any,
     *,
     horizon: float,
@@ -378,31 +320,36 @@ n_draws, seed
     ([3.68, 11.57], 'top value active')
     """
     _check_segment_args(high_value_share, active_threshold)
-    parts = _clv_parts(
+    parts = clv_components(
         transaction_model,
         spend_model,
         data,
-        horizon,
-        discount_rate,
-        discount_period,
-        method,
-        interval,
-        n_draws,
-        seed,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        discount_period=discount_period,
+        method=method,
+        interval=interval,
+        n_draws=n_draws,
+        seed=seed,
     )
     index = parts.index
     costs = None
     if acquisition_cost is not None or channel is not None:
         costs = _acquisition_costs(acquisition_cost, channel, data, index)
     table = pd.DataFrame(index=index)
-    table["p_alive"] = transaction_model.predict_p_alive(data).to_numpy()
+    # P(alive) and expected purchases at the point draws (the estimate, or posterior means).
+    md = model_draws(transaction_model, "transaction", "transaction_model")
+    _, columns = md.transaction_arrays(data)
+    point = md.point_params()
+    table["p_alive"] = mean_over_draws(md.formulas.p_alive, point, columns)
     if np.isfinite(horizon):
-        table["expected_purchases"] = transaction_model.predict_purchases(data, horizon).to_numpy()
-    table["discounted_purchases"] = parts.discounted
-    table["expected_spend"] = parts.spend
-    table["clv"] = parts.spend * parts.discounted
-    if parts.bounds is not None:
-        table["clv_lower"], table["clv_upper"] = parts.bounds
+        expected = md.formulas.conditional_expected_purchases
+        table["expected_purchases"] = mean_over_draws(expected, point, columns, (float(horizon),))
+    table["discounted_purchases"] = parts.discounted_purchases
+    table["expected_spend"] = parts.expected_spend
+    table["clv"] = parts.clv
+    if parts.lower is not None and parts.upper is not None:
+        table["clv_lower"], table["clv_upper"] = parts.lower, parts.upper
     values = table["clv"].to_numpy()
     rank = _rank(values, index)
     table["clv_rank"] = rank
@@ -418,16 +365,16 @@ n_draws, seed
             table["channel"] = channels.to_numpy()
         table["acquisition_cost"] = cost
         table["clv_to_cac"] = np.divide(values, cost, out=np.full(len(cost), np.inf), where=cost > 0)
-        target = np.divide(cost, parts.spend, out=np.zeros(len(cost)), where=cost > 0)
-        table["payback_horizon"] = _payback_horizon(
+        target = np.divide(cost, parts.expected_spend, out=np.zeros(len(cost)), where=cost > 0)
+        table["payback_horizon"] = payback_times(
             transaction_model,
             data,
             target,
-            parts.discounted,
-            float(horizon),
-            float(discount_rate),
-            float(discount_period),
-            method,
+            parts.discounted_purchases,
+            horizon=float(horizon),
+            discount_rate=float(discount_rate),
+            discount_period=float(discount_period),
+            method=method,
         )
     unit = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
     table.attrs.update(

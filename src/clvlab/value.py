@@ -20,6 +20,8 @@ from clvlab._guards import real_scalar
 from clvlab._types import FloatArray
 from clvlab.draws import (
     MEMORY_BUDGET,
+    HasDraws,
+    ModelDraws,
     chunks,
     interval_quantiles,
     mean_over_draws,
@@ -32,38 +34,31 @@ from clvlab.formulas._contract import DertFormulas, IfAliveFormulas
 from clvlab.formulas._distinct import distinct_rows
 from clvlab.formulas.discounting import (
     continuous_discounted_purchases,
+    continuous_payback_time,
     discount_delta,
     periodic_discounted_purchases,
+    periodic_payback_time,
 )
-from clvlab.models.base import TransactionModel
-from clvlab.models.bgbb import BetaGeoBetaBinom
-from clvlab.models.gamma_gamma import GammaGamma, _spend
+from clvlab.formulas.gamma_gamma import conditional_expected_spend
 
 #: Values per block of draws (over all threads together) of the per-(x, T) table of discounted
 #: purchases behind CLV intervals.
 _TABLE_BLOCK_VALUES = 1 << 20
 
 
-__all__ = ["customer_lifetime_value"]
+__all__ = ["CustomerValue", "clv_components", "customer_lifetime_value", "payback_times"]
 
 #: Periodic sums over an infinite horizon stop once the discount factor is below this.
 _PERIODIC_TAIL = 1e-17
 
 
 def _check_value_args(
-    transaction_model: Any,
-    spend_model: Any,
+    md: ModelDraws,
     horizon: float,
     discount_rate: float,
     discount_period: float,
     method: str,
 ) -> None:
-    if not isinstance(transaction_model, TransactionModel):
-        raise TypeError(
-            f"transaction_model must be a clvlab transaction model, got {type(transaction_model).__name__}"
-        )
-    if not isinstance(spend_model, GammaGamma):
-        raise TypeError(f"spend_model must be a clvlab.GammaGamma model, got {type(spend_model).__name__}")
     if method not in {"continuous", "periodic"}:
         raise ValueError(f"method must be 'continuous' or 'periodic', got {method!r}")
     h = real_scalar(horizon, "horizon")
@@ -81,7 +76,7 @@ def _check_value_args(
         raise DataError(
             "an infinite horizon needs a positive discount_rate (the undiscounted value is unbounded)"
         )
-    if isinstance(transaction_model, BetaGeoBetaBinom) and method != "periodic":
+    if md.discrete and method != "periodic":
         raise DataError("BG/BB is a discrete-time model: use method='periodic' (discounting per opportunity)")
     if method == "periodic" and np.isfinite(h):
         k = h / period
@@ -93,7 +88,7 @@ def _check_value_args(
 
 
 def _discounted_purchases(
-    model: TransactionModel,
+    md: ModelDraws,
     params: tuple[Any, ...],
     columns: tuple[FloatArray, ...],
     horizon: float,
@@ -108,7 +103,7 @@ def _discounted_purchases(
     once and the discounted sum over horizons once per distinct (x, T): exact, and many times faster on
     large customer bases.
     """
-    formulas = model.formulas
+    formulas = md.formulas
     if _closed_form(formulas, horizon, method):
         # Closed form (Fader, Hardie & Lee 2005, JMR 42(4), eq. 2) where the model has one.
         delta = discount_delta(discount_rate, discount_period)
@@ -116,13 +111,13 @@ def _discounted_purchases(
     value_args = (horizon, discount_rate, discount_period, method)
     shape = np.broadcast_shapes(*(np.shape(p) for p in params))
     draws = np.column_stack([np.broadcast_to(p, shape).reshape(-1) for p in params])
-    per_age = _per_age_table(model, draws, columns, value_args)
+    per_age = _per_age_table(md, draws, columns, value_args)
     if per_age is None:
 
         def expected(t: Any) -> FloatArray:
             return np.asarray(formulas.conditional_expected_purchases(*params, t, *columns), dtype=np.float64)
 
-        return _discount(model, expected, horizon, discount_rate, discount_period, method)
+        return _discount(md, expected, horizon, discount_rate, discount_period, method)
     table, code = per_age
     p_alive = np.asarray(formulas.p_alive(*params, *columns), dtype=np.float64)
     return p_alive * table[:, code].reshape(*shape[:-1], len(code)) if shape else p_alive * table[0, code]
@@ -134,7 +129,7 @@ def _closed_form(formulas: Any, horizon: float, method: str) -> bool:
 
 
 def _discount(
-    model: TransactionModel,
+    md: ModelDraws,
     expected: Callable[[Any], FloatArray],
     horizon: float,
     discount_rate: float,
@@ -146,7 +141,7 @@ def _discount(
         n_periods = _n_periods(horizon, discount_rate, discount_period)
         return periodic_discounted_purchases(expected, n_periods, discount_period, discount_rate)
     delta = discount_delta(discount_rate, discount_period)
-    return continuous_discounted_purchases(expected, horizon, delta, _time_scale(model))
+    return continuous_discounted_purchases(expected, horizon, delta, _time_scale(md))
 
 
 def _n_periods(horizon: float, discount_rate: float, discount_period: float) -> int:
@@ -156,15 +151,15 @@ def _n_periods(horizon: float, discount_rate: float, discount_period: float) -> 
     return int(np.ceil(np.log(1 / _PERIODIC_TAIL) / np.log1p(discount_rate)))
 
 
-def _time_scale(model: TransactionModel) -> float:
+def _time_scale(md: ModelDraws) -> float:
     """The time scale of E(t): the smallest gamma scale parameter of the point estimate."""
-    theta = dict(zip(model.param_names, model._theta, strict=True))
+    theta = md.estimate
     return float(min(theta[name] for name in ("alpha", "beta") if name in theta))
 
 
 def customer_lifetime_value(
-    transaction_model: TransactionModel,
-    spend_model: GammaGamma,
+    transaction_model: HasDraws,
+    spend_model: HasDraws,
     data: Any,
     *,
     horizon: float,
@@ -231,122 +226,170 @@ def customer_lifetime_value(
     >>> round(float(clv.loc[1]), 2)
     36.78
     """
-    parts = _clv_parts(
+    parts = clv_components(
         transaction_model,
         spend_model,
         data,
-        horizon,
-        discount_rate,
-        discount_period,
-        method,
-        interval,
-        n_draws,
-        seed,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        discount_period=discount_period,
+        method=method,
+        interval=interval,
+        n_draws=n_draws,
+        seed=seed,
     )
-    clv = pd.Series(parts.spend * parts.discounted, index=parts.index, name="clv")
-    if parts.bounds is None:
+    clv = pd.Series(parts.clv, index=parts.index, name="clv")
+    if parts.lower is None or parts.upper is None:
         return clv
-    return pd.DataFrame(
-        {"clv": clv, "clv_lower": parts.bounds[0], "clv_upper": parts.bounds[1]}, index=parts.index
-    )
+    return pd.DataFrame({"clv": clv, "clv_lower": parts.lower, "clv_upper": parts.upper}, index=parts.index)
 
 
 @dataclass(frozen=True)
-class _Parts:
+class CustomerValue:
+    """Per-customer value components, as computed by :func:`clv_components`.
+
+    Attributes
+    ----------
+    index : pandas.Index
+        Customer ids.
+    expected_spend : numpy.ndarray
+        Expected spend per purchase E[M | x, m_x] (posterior mean for a Bayesian spend model).
+    discounted_purchases : numpy.ndarray
+        Discounted expected purchases over the horizon (posterior mean for a Bayesian model).
+    lower, upper : numpy.ndarray or None
+        Bounds of the CLV interval, when one was asked for.
+    """
+
     index: pd.Index
-    spend: FloatArray  # expected spend per purchase at the estimates
-    discounted: FloatArray  # discounted expected purchases at the estimates
-    bounds: tuple[FloatArray, FloatArray] | None  # CLV interval bounds
+    expected_spend: FloatArray
+    discounted_purchases: FloatArray
+    lower: FloatArray | None = None
+    upper: FloatArray | None = None
+
+    @property
+    def clv(self) -> FloatArray:
+        """``expected_spend * discounted_purchases``: the CLV (its posterior mean for Bayesian models)."""
+        return np.asarray(self.expected_spend * self.discounted_purchases, dtype=np.float64)
 
 
-def _clv_parts(
-    transaction_model: Any,
-    spend_model: Any,
+def clv_components(
+    transaction_model: HasDraws,
+    spend_model: HasDraws,
     data: Any,
+    *,
     horizon: float,
-    discount_rate: float,
-    discount_period: float,
-    method: str,
-    interval: float | None,
-    n_draws: int,
-    seed: Any,
-) -> _Parts:
-    t_md = model_draws(transaction_model, "transaction", "transaction_model")
-    s_md = model_draws(spend_model, "spend", "spend_model")
-    if t_md.bayesian or s_md.bayesian:
-        return _clv_parts_posterior(
-            transaction_model, spend_model, data, horizon, discount_rate, discount_period, method, interval
-        )
-    _check_value_args(transaction_model, spend_model, horizon, discount_rate, discount_period, method)
-    index, columns = transaction_model._predict_arrays(data)
-    spend_model._check_fitted()
-    spend_model._check_time_unit(data)
-    _, spend_cols = spend_model._validate(data)
-    x_m = (spend_cols["frequency"], spend_cols["monetary_value"])
-    args = (float(horizon), float(discount_rate), float(discount_period), method)
-    p, q, gamma = spend_model._theta
-    spend = _spend(p, q, gamma, *x_m)
-    discounted = _discounted_purchases(transaction_model, transaction_model._theta, columns, *args)
-    if interval is None:
-        return _Parts(index, spend, discounted, None)
-    t_draws = transaction_model.param_draws(n_draws, seed)
-    # An independent stream for the spend model's draws: the two models were fitted separately.
-    s_draws = spend_model.param_draws(n_draws, np.random.default_rng(seed).integers(2**63))
-    quantiles = interval_quantiles(interval)
-    _, _, lower, upper = _clv_over_draws(transaction_model, t_draws, s_draws, columns, x_m, args, quantiles)
-    return _Parts(index, spend, discounted, (lower, upper))
+    discount_rate: float = 0.0,
+    discount_period: float = 1.0,
+    method: str = "continuous",
+    interval: float | None = None,
+    n_draws: int = 200,
+    seed: Any = 0,
+) -> CustomerValue:
+    """The one CLV computation: spend, discounted purchases and CLV bounds per customer.
 
+    :func:`customer_lifetime_value` (the CLV column) and :func:`clvlab.predict_customer_value` (the
+    targeting table) are both built on this; the arguments are theirs. Both models are read through the
+    draws seam (:func:`clvlab.draws.model_draws`), so maximum-likelihood and Bayesian models take the
+    same path:
 
-def _clv_parts_posterior(
-    transaction_model: Any,
-    spend_model: Any,
-    data: Any,
-    horizon: float,
-    discount_rate: float,
-    discount_period: float,
-    method: str,
-    interval: float | None,
-) -> _Parts:
-    """CLV over the posteriors of two Bayesian models (:mod:`clvlab.bayes`).
+    - point values: the spend and the discounted purchases averaged over the models' point draws (the
+      estimate for a maximum-likelihood model, every posterior draw for a Bayesian one; with independent
+      posteriors, E[spend] x E[discounted purchases] is E[CLV]);
+    - bounds: quantiles of CLV over joint draws of both models' parameters: ``n_draws`` asymptotic draws
+      each (independent streams from ``seed``: the models were fitted separately), or the posterior
+      draws paired one to one (truncated to the shorter posterior).
 
-    Each posterior draw of the transaction model is paired with one of the spend model (they were
-    fitted separately, so their posteriors are independent and any pairing is a joint draw). The point
-    value is E[spend] x E[discounted purchases], which equals E[CLV] under that independence; the bounds
-    are quantiles of the paired draws' CLV. Chunked over customers, so memory stays bounded.
+    Raises
+    ------
+    TypeError
+        For models that are not a fitted transaction and spend model, or that mix a maximum-likelihood
+        with a Bayesian model.
+    DataError
+        For invalid horizons, rates, methods for the model, or data.
     """
     t_md = model_draws(transaction_model, "transaction", "transaction_model")
     s_md = model_draws(spend_model, "spend", "spend_model")
-    if not (t_md.bayesian and s_md.bayesian):
+    if t_md.bayesian != s_md.bayesian:
         raise TypeError(
             "combine two Bayesian models (clvlab.bayes) or two maximum-likelihood ones, not one of each"
         )
-    t_view, s_view = t_md.mle, s_md.mle
-    assert isinstance(t_view, TransactionModel)  # checked by role above
-    _check_value_args(t_view, s_view, horizon, discount_rate, discount_period, method)
-    index, columns = t_view._predict_arrays(data)
-    s_view._check_time_unit(data)
-    _, spend_cols = s_view._validate(data)
-    x_m = (spend_cols["frequency"], spend_cols["monetary_value"])
-    t_draws, s_draws = transaction_model.param_draws(), spend_model.param_draws()
-    n_draws = min(len(t_draws), len(s_draws))
-    t_draws, s_draws = t_draws[:n_draws], s_draws[:n_draws]
-    n_t = t_draws.shape[1]
+    _check_value_args(t_md, horizon, discount_rate, discount_period, method)
+    if interval is not None:
+        quantiles = interval_quantiles(interval)  # a bad level is reported before any work
+    index, columns = t_md.transaction_arrays(data)
+    _, (frequency, monetary_value) = s_md.spend_arrays(data)
+    x_m = (frequency, monetary_value)
+    if len(x_m[0]) != len(index):
+        raise DataError("the transaction and spend models read a different number of customers from data")
+    value_args = (float(horizon), float(discount_rate), float(discount_period), method)
+    n_t = len(t_md.param_names)
 
     def discounted(*args: Any) -> FloatArray:
-        return _discounted_purchases(t_view, args[:n_t], args[n_t:], *value_args)
+        return _discounted_purchases(t_md, args[:n_t], args[n_t:], *value_args)
 
-    value_args = (float(horizon), float(discount_rate), float(discount_period), method)
+    t_point, s_point = t_md.point_params(), s_md.point_params()
     if interval is None:
-        # Means of the two factors (independent posteriors), each over its own distinct data rows.
-        mean_d = mean_over_draws(discounted, t_draws, columns)
-        mean_s = mean_over_draws(_spend, s_draws, x_m)
-        return _Parts(index, mean_s, mean_d, None)
-    out = _clv_over_draws(t_view, t_draws, s_draws, columns, x_m, value_args, interval_quantiles(interval))
-    return _Parts(index, out[0], out[1], (out[2], out[3]))
+        spend = mean_over_draws(conditional_expected_spend, s_point, x_m)
+        return CustomerValue(index, spend, mean_over_draws(discounted, t_point, columns))
+    if t_md.bayesian:
+        n = min(len(t_point), len(s_point))
+        out = _clv_over_draws(t_md, t_point[:n], s_point[:n], columns, x_m, value_args, quantiles)
+        return CustomerValue(index, out[0], out[1], out[2], out[3])
+    t_draws = t_md.draws(n_draws, seed)
+    # An independent stream for the spend model's draws: the two models were fitted separately.
+    s_draws = s_md.draws(n_draws, np.random.default_rng(seed).integers(2**63))
+    _, _, lower, upper = _clv_over_draws(t_md, t_draws, s_draws, columns, x_m, value_args, quantiles)
+    spend = mean_over_draws(conditional_expected_spend, s_point, x_m)
+    return CustomerValue(index, spend, mean_over_draws(discounted, t_point, columns), lower, upper)
+
+
+def payback_times(
+    transaction_model: HasDraws,
+    data: Any,
+    target: FloatArray,
+    total: FloatArray,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    discount_period: float = 1.0,
+    method: str = "continuous",
+) -> FloatArray:
+    """First time at which each customer's discounted expected purchases reach ``target``.
+
+    ``target`` is, per customer, the number of discounted purchases that pays back a cost (acquisition
+    cost divided by expected spend); ``total`` their discounted purchases over the whole horizon (the
+    CLV's, from :func:`clv_components`), so that customers who never pay back are not searched: they get
+    ``inf``. The curve is E(t) at the point draws (the estimate, or the posterior mean curve), discounted
+    as in :func:`customer_lifetime_value` (:func:`clvlab.formulas.discounting.continuous_payback_time`,
+    :func:`~clvlab.formulas.discounting.periodic_payback_time`), in slices of customers so that draws x
+    customers stays within :data:`clvlab.draws.MEMORY_BUDGET`.
+    """
+    md = model_draws(transaction_model, "transaction", "transaction_model")
+    _check_value_args(md, horizon, discount_rate, discount_period, method)
+    _, columns = md.transaction_arrays(data)
+    draws = md.point_params()
+    params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
+    f = md.formulas.conditional_expected_purchases
+    out = np.empty(len(target))
+    for sl in chunks(len(columns[0]), len(draws), budget=MEMORY_BUDGET):
+        cols = tuple(c[sl] for c in columns)
+
+        def curve(t: Any, cols: tuple[FloatArray, ...] = cols) -> FloatArray:
+            return np.asarray(np.mean(f(*params, t, *cols), axis=0), dtype=np.float64)
+
+        if method == "periodic":
+            n_periods = _n_periods(horizon, discount_rate, discount_period)
+            out[sl] = periodic_payback_time(
+                curve, target[sl], n_periods, discount_period, discount_rate, total[sl]
+            )
+        else:
+            delta = discount_delta(discount_rate, discount_period)
+            out[sl] = continuous_payback_time(curve, target[sl], horizon, delta, _time_scale(md), total[sl])
+    return out
 
 
 def _clv_over_draws(
-    model: TransactionModel,
+    md: ModelDraws,
     t_draws: FloatArray,
     s_draws: FloatArray,
     columns: tuple[FloatArray, ...],
@@ -370,17 +413,17 @@ def _clv_over_draws(
     n = len(columns[0])
     t_params = tuple(t_draws[:, [j]] for j in range(t_draws.shape[1]))
     s_params = tuple(s_draws[:, [j]] for j in range(s_draws.shape[1]))
-    per_age = _per_age_table(model, t_draws, columns, value_args)
+    per_age = _per_age_table(md, t_draws, columns, value_args)
     out = [np.empty(n) for _ in range(4)]  # spend, discounted, lower, upper
     for sl in chunks(n, n_draws, budget=MEMORY_BUDGET):
         cols = tuple(c[sl] for c in columns)
-        spend = _spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl])
+        spend = conditional_expected_spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl])
         s_vals = np.broadcast_to(spend, (n_draws, len(cols[0])))
         if per_age is None:
-            d_vals = _discounted_purchases(model, t_params, cols, *value_args)
+            d_vals = _discounted_purchases(md, t_params, cols, *value_args)
         else:
             table, code = per_age
-            p_alive = np.asarray(model.formulas.p_alive(*t_params, *cols), dtype=np.float64)
+            p_alive = np.asarray(md.formulas.p_alive(*t_params, *cols), dtype=np.float64)
             d_vals = p_alive * table[:, code[sl]]
         out[0][sl], out[1][sl] = s_vals.mean(axis=0), d_vals.mean(axis=0)
         out[2][sl], out[3][sl] = np.quantile(s_vals * d_vals, quantiles, axis=0)
@@ -388,7 +431,7 @@ def _clv_over_draws(
 
 
 def _per_age_table(
-    model: TransactionModel,
+    md: ModelDraws,
     draws: FloatArray,
     columns: tuple[FloatArray, ...],
     value_args: tuple[float, float, float, str],
@@ -397,7 +440,7 @@ def _per_age_table(
 
     ``None`` where the model has no such factor or the closed form (Pareto/NBD DERT) applies.
     """
-    formulas = model.formulas
+    formulas = md.formulas
     horizon, discount_rate, discount_period, method = value_args
     if not isinstance(formulas, IfAliveFormulas) or _closed_form(formulas, horizon, method):
         return None
@@ -417,9 +460,7 @@ def _per_age_table(
         def alive(t: Any) -> FloatArray:
             return np.asarray(if_alive(*params, t, x_d, t_d), dtype=np.float64)
 
-        table[start : start + block] = _discount(
-            model, alive, horizon, discount_rate, discount_period, method
-        )
+        table[start : start + block] = _discount(md, alive, horizon, discount_rate, discount_period, method)
 
     for _ in thread_map(fill, range(0, len(draws), block)):
         pass

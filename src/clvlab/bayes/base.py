@@ -361,9 +361,7 @@ class BayesTransactionModel(BayesModel):
     """Bayesian transaction models: the predictions of :class:`clvlab.models.base.TransactionModel`."""
 
     def _arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
-        mle = self._mle_view()
-        index, cols = mle._predict_arrays(data)  # type: ignore[attr-defined]
-        return index, cols
+        return self._mle_view().validated_columns(data)
 
     def predict_purchases(
         self, data: Any, t: float, *, interval: float | None = None, return_draws: bool = False

@@ -14,7 +14,6 @@ from clvlab._types import FloatArray
 from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes.base import BayesModel, BayesTransactionModel
 from clvlab.models._start import mean_age, rate_scale
-from clvlab.models.gamma_gamma import _spend
 
 __all__ = ["BetaGeo", "GammaGamma", "ParetoNBD"]
 
@@ -105,11 +104,9 @@ class GammaGamma(BayesModel):
         self, data: Any, *, interval: float | None = None, return_draws: bool = False
     ) -> pd.Series | pd.DataFrame | xr.DataArray:
         """Posterior mean of E[M | x, m_x] (population mean for customers without repeat purchases)."""
-        mle = self._mle_view()
-        mle._check_time_unit(data)
-        index, cols = mle._validate(data)
-        columns = (cols["frequency"], cols["monetary_value"])
-        return self._posterior(_spend, "expected_spend", index, (), columns, interval, return_draws)
+        index, columns = self._mle_view().validated_columns(data)
+        spend = self.mle_class.formulas.conditional_expected_spend
+        return self._posterior(spend, "expected_spend", index, (), columns, interval, return_draws)
 
     def expected_spend(self) -> float:
         """Posterior mean of the population mean spend p gamma / (q - 1)."""

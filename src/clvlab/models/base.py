@@ -112,6 +112,25 @@ class BaseModel(Hyperparameters):
             data, self.data_columns, integer=self._integer_columns, recency=recency, age=age
         )
 
+    def validated_columns(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
+        """The customer index and the validated :attr:`data_columns` of ``data``, for predicting.
+
+        Checks that the model is fitted and that ``data`` are in the time unit it was fitted in, then
+        validates the summary (:func:`clvlab.data.validation.validate_summary`). The columns come in the
+        order the formula functions take them. Every consumer of a model reads its data through this.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        DataError
+            For a missing column, invalid values or another time unit.
+        """
+        self._check_fitted()
+        self._check_time_unit(data)
+        index, cols = self._validate(data)
+        return index, tuple(cols[c] for c in self.data_columns)
+
     def _check_time_unit(self, data: Any) -> None:
         """Refuse data in another time unit than the fit's; warn when a time-based model cannot tell.
 
@@ -431,12 +450,6 @@ class TransactionModel(BaseModel):
             )
         return columns, w
 
-    def _predict_arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
-        self._check_fitted()
-        self._check_time_unit(data)
-        index, cols = self._validate(data)
-        return index, tuple(cols[c] for c in self.data_columns)
-
     def predict_purchases(
         self, data: Any, t: float, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
     ) -> pd.Series | pd.DataFrame:
@@ -458,7 +471,7 @@ class TransactionModel(BaseModel):
         pandas.Series or pandas.DataFrame
             Indexed by customer id.
         """
-        index, cols = self._predict_arrays(data)
+        index, cols = self.validated_columns(data)
         t = _non_negative(t, "t")
         return self._with_interval(
             self.formulas.conditional_expected_purchases,
@@ -479,7 +492,7 @@ class TransactionModel(BaseModel):
         ``interval``, ``n_draws`` and ``seed`` add parameter-uncertainty bounds as in
         :meth:`predict_purchases`.
         """
-        index, cols = self._predict_arrays(data)
+        index, cols = self.validated_columns(data)
         return self._with_interval(self.formulas.p_alive, "p_alive", index, (), cols, interval, n_draws, seed)
 
     def predict_purchases_and_p_alive(self, data: Any, t: float) -> pd.DataFrame:
@@ -493,7 +506,7 @@ class TransactionModel(BaseModel):
         pandas.DataFrame
             ``expected_purchases`` and ``p_alive``, indexed by customer id.
         """
-        index, cols = self._predict_arrays(data)
+        index, cols = self.validated_columns(data)
         both = self.formulas.conditional_expected_purchases_and_p_alive(
             *self._theta, _non_negative(t, "t"), *cols
         )
@@ -522,7 +535,7 @@ class TransactionModel(BaseModel):
         if not isinstance(self.formulas, ConditionalPmfFormulas):
             raise NotImplementedError(f"{type(self).__name__} has no conditional P(X(T, T+t) = n)")
         fn = self.formulas.conditional_purchase_pmf
-        index, cols = self._predict_arrays(data)
+        index, cols = self.validated_columns(data)
         scalars = (_non_negative(t, "t"), _count(n, "n"))
         return self._with_interval(fn, "purchase_probability", index, scalars, cols, interval, n_draws, seed)
 

@@ -17,19 +17,6 @@ from clvlab.models.base import BaseModel
 __all__ = ["GammaGamma"]
 
 
-def _spend(p: Any, q: Any, gamma: Any, x: FloatArray, m: FloatArray) -> FloatArray:
-    """E[M | x, m] for repeat customers, the population mean p gamma / (q - 1) for the others."""
-    population = np.asarray(_formulas.expected_spend(p, q, gamma), dtype=np.float64)
-    repeat = x > 0
-    # Give customers without repeat purchases a harmless placeholder, then overwrite them.
-    m_safe = np.where(repeat, m, 1.0)
-    x_safe = np.where(repeat, x, 1.0)
-    conditional = np.asarray(
-        _formulas.conditional_expected_spend(p, q, gamma, x_safe, m_safe), dtype=np.float64
-    )
-    return np.where(repeat, conditional, population)
-
-
 class GammaGamma(BaseModel):
     """Gamma-Gamma spend model (Fader, Hardie & Lee 2005 JMR; Fader & Hardie 2013).
 
@@ -95,15 +82,13 @@ class GammaGamma(BaseModel):
         (Fader, Hardie & Lee 2005 JMR, eq. 5). ``interval``, ``n_draws`` and ``seed`` add
         parameter-uncertainty bounds as in :meth:`clvlab.BetaGeo.predict_purchases`.
         """
-        self._check_fitted()
-        self._check_time_unit(data)
-        index, cols = self._validate(data)
+        index, columns = self.validated_columns(data)
         return self._with_interval(
-            _spend,
+            self.formulas.conditional_expected_spend,
             "expected_spend",
             index,
             (),
-            (cols["frequency"], cols["monetary_value"]),
+            columns,
             interval,
             n_draws,
             seed,

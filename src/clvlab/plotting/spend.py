@@ -52,11 +52,11 @@ def plot_spend_distribution_data(
         customers in the bin divided by its width).
     """
     mv = view(spend_model, "spend")
-    _, cols = mv.mle._validate(summary)
-    repeat = cols["frequency"] > 0
+    _, (frequency, monetary_value) = mv.spend_arrays(summary)
+    repeat = frequency > 0
     if not repeat.any():
         raise DataError("no customer has a repeat purchase: there is no average spend to show")
-    x, m = cols["frequency"][repeat], cols["monetary_value"][repeat]
+    x, m = frequency[repeat], monetary_value[repeat]
     if int(bins) < 1:
         raise ValueError(f"bins must be at least 1, got {bins!r}")
     top = float(np.quantile(m, 0.99)) if max_value is None else float(max_value)
