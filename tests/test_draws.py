@@ -74,3 +74,11 @@ def test_over_data_rows_equals_the_direct_evaluation(cdnow_summary, monkeypatch)
     np.testing.assert_allclose(mean, direct.mean(axis=0), rtol=1e-13)
     np.testing.assert_allclose(lower, np.quantile(direct, 0.1, axis=0), rtol=1e-13)
     np.testing.assert_allclose(upper, np.quantile(direct, 0.9, axis=0), rtol=1e-13)
+
+
+def test_model_draws_of_a_bayesian_model_must_carry_its_posterior(cdnow_summary):
+    model = clvlab.BetaGeo().fit(cdnow_summary)
+    with pytest.raises(ValueError, match="posterior draws"):
+        ModelDraws(model=model, mle=model, bayesian=True)
+    with pytest.raises(ValueError, match="posterior draws"):
+        ModelDraws(model=model, mle=model, bayesian=False, posterior=np.ones((2, 4)))

@@ -508,7 +508,7 @@ class _Posterior:
     def model_draws(self):  # the draws seam every consumer uses (clvlab.draws)
         from clvlab.draws import ModelDraws
 
-        return ModelDraws(model=self, mle=self._mle, bayesian=True)
+        return ModelDraws(model=self, mle=self._mle, bayesian=True, posterior=self._draws)
 
     def param_draws(self):
         return self._draws

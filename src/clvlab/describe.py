@@ -25,6 +25,7 @@ import pandas as pd
 from clvlab._types import FloatArray
 from clvlab.data._input import day_to_timestamp, time_unit_days
 from clvlab.data.summary import _occasions, _read_log, _resolve_end, calibration_holdout_split
+from clvlab.draws import SpendPredictor, TransactionPredictor
 from clvlab.errors import DataError
 
 __all__ = [
@@ -398,8 +399,8 @@ class SimpleModelComparison:
 
 def compare_simple_clv(
     transactions: Any,
-    transaction_model: Any,
-    spend_model: Any,
+    transaction_model: TransactionPredictor,
+    spend_model: SpendPredictor,
     *,
     calibration_end: Any,
     observation_end: Any = None,

@@ -34,6 +34,8 @@ __all__ = [
     "MEMORY_BUDGET",
     "HasDraws",
     "ModelDraws",
+    "SpendPredictor",
+    "TransactionPredictor",
     "chunks",
     "interval_quantiles",
     "mean_over_draws",
@@ -66,11 +68,18 @@ class ModelDraws:
         data validation, its formula module and the time unit only).
     bayesian : bool
         Whether the draws are posterior draws (point values are then posterior means over all of them).
+    posterior : numpy.ndarray, optional
+        A Bayesian model's posterior draws, shape (draws, params), columns in :attr:`param_names` order.
     """
 
-    model: Any
+    model: HasDraws
     mle: BaseModel
     bayesian: bool
+    posterior: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        if self.bayesian != (self.posterior is not None):
+            raise ValueError("a Bayesian model's draws carry its posterior draws, and only a Bayesian model's do")
 
     @property
     def formulas(self) -> ModuleType:
@@ -128,14 +137,14 @@ class ModelDraws:
 
     def draws(self, n_draws: int, seed: Any) -> FloatArray:
         """Parameter draws, shape (draws, params): all posterior draws, or ``n_draws`` asymptotic ones."""
-        if self.bayesian:
-            return np.asarray(self.model.param_draws(), dtype=np.float64)
+        if self.posterior is not None:
+            return self.posterior
         return self.mle.param_draws(n_draws, seed)
 
     def point_params(self) -> FloatArray:
         """Parameters at which a point value is computed: the estimate (one draw), or all posterior draws."""
-        if self.bayesian:
-            return np.asarray(self.model.param_draws(), dtype=np.float64)
+        if self.posterior is not None:
+            return self.posterior
         return np.asarray(self.mle.params_.to_numpy(), dtype=np.float64)[None, :]
 
 
@@ -148,7 +157,29 @@ class HasDraws(Protocol):
         ...
 
 
-def model_draws(model: Any, role: str | None = None, name: str | None = None) -> ModelDraws:
+@runtime_checkable
+class TransactionPredictor(HasDraws, Protocol):
+    """A fitted transaction model's public predictions (maximum-likelihood or Bayesian)."""
+
+    def predict_purchases(self, data: Any, t: float) -> pd.Series | pd.DataFrame:
+        """Expected purchases in (T, T + t] per customer."""
+        ...
+
+    def predict_p_alive(self, data: Any) -> pd.Series | pd.DataFrame:
+        """P(alive) per customer."""
+        ...
+
+
+@runtime_checkable
+class SpendPredictor(HasDraws, Protocol):
+    """A fitted spend model's public predictions (maximum-likelihood or Bayesian)."""
+
+    def predict_spend(self, data: Any) -> pd.Series | pd.DataFrame:
+        """Expected spend per purchase per customer."""
+        ...
+
+
+def model_draws(model: object, role: str | None = None, name: str | None = None) -> ModelDraws:
     """``model.model_draws()``, checked to be a fitted clvlab model of ``role`` (if given).
 
     ``name`` (the caller's argument, e.g. ``"spend_model"``) prefixes the error messages.
@@ -239,7 +270,8 @@ def mean_over_draws(
     def block_sum(start: int) -> FloatArray:
         part = draws[start : start + block]
         vals = fn(*(part[:, [j]] for j in range(part.shape[1])), *scalars, *columns)
-        return np.broadcast_to(np.asarray(vals, dtype=np.float64), (len(part), n)).sum(axis=0)
+        block_values = np.broadcast_to(np.asarray(vals, dtype=np.float64), (len(part), n))
+        return np.asarray(block_values.sum(axis=0), dtype=np.float64)
 
     total = np.zeros(n)
     for part_sum in thread_map(block_sum, range(0, len(draws), block)):  # in order: a deterministic sum

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from clvlab._types import FloatArray
-from clvlab.draws import HasDraws, model_draws
+from clvlab.draws import HasDraws, SpendPredictor, TransactionPredictor, model_draws
 from clvlab.errors import DataError
 
 __all__ = [
@@ -93,7 +93,7 @@ def _require(data: Any, columns: Iterable[str]) -> pd.DataFrame:
     return data
 
 
-def _check_transaction_model(model: HasDraws, name: str = "transaction_model") -> None:
+def _check_transaction_model(model: TransactionPredictor, name: str = "transaction_model") -> None:
     model_draws(model, "transaction", name)
 
 
@@ -101,7 +101,9 @@ def _check_spend_model(model: HasDraws) -> None:
     model_draws(model, "spend", "spend_model")
 
 
-def predict_holdout_purchases(transaction_model: Any, calibration_holdout: pd.DataFrame) -> pd.Series:
+def predict_holdout_purchases(
+    transaction_model: TransactionPredictor, calibration_holdout: pd.DataFrame
+) -> pd.Series:
     """Expected purchases of each customer over their own holdout period, given the calibration data.
 
     Parameters
@@ -130,7 +132,7 @@ def predict_holdout_purchases(transaction_model: Any, calibration_holdout: pd.Da
 
 
 def predict_holdout_value(
-    transaction_model: Any, spend_model: Any, calibration_holdout: pd.DataFrame
+    transaction_model: TransactionPredictor, spend_model: SpendPredictor, calibration_holdout: pd.DataFrame
 ) -> pd.Series:
     """Predicted (undiscounted) holdout value: holdout purchases times expected spend per purchase.
 
@@ -269,10 +271,10 @@ def _errors(predicted: FloatArray, actual: FloatArray, prefix: str) -> dict[str,
 # Public entry points
 # --------------------------------------------------------------------------------------------------
 def evaluate(
-    transaction_model: Any,
+    transaction_model: TransactionPredictor,
     calibration_holdout: pd.DataFrame,
     *,
-    spend_model: Any = None,
+    spend_model: SpendPredictor | None = None,
     per_customer: bool = False,
 ) -> pd.DataFrame:
     """Holdout metrics of a fitted model: how well it predicts what customers did after calibration.
@@ -361,7 +363,7 @@ def evaluate(
     return out
 
 
-def _log_likelihood(model: Any, data: pd.DataFrame) -> tuple[float, int]:
+def _log_likelihood(model: HasDraws, data: pd.DataFrame) -> tuple[float, int]:
     """Log-likelihood of the calibration columns at the model's parameters, and the number of rows."""
     md = model_draws(model)
     index, columns = md.columns(data)
@@ -369,10 +371,12 @@ def _log_likelihood(model: Any, data: pd.DataFrame) -> tuple[float, int]:
     return float(ll.sum()), len(index)
 
 
-def _names(models: Any) -> list[tuple[str, Any]]:
+def _names(
+    models: Mapping[str, TransactionPredictor] | Iterable[TransactionPredictor],
+) -> list[tuple[str, TransactionPredictor]]:
     if isinstance(models, Mapping):
         return [(str(k), v) for k, v in models.items()]
-    out: list[tuple[str, Any]] = []
+    out: list[tuple[str, TransactionPredictor]] = []
     seen: dict[str, int] = {}
     for model in models:
         base = model_draws(model).name
@@ -382,10 +386,10 @@ def _names(models: Any) -> list[tuple[str, Any]]:
 
 
 def compare_models(
-    models: Any,
+    models: Mapping[str, TransactionPredictor] | Iterable[TransactionPredictor],
     calibration_holdout: pd.DataFrame,
     *,
-    spend_model: Any = None,
+    spend_model: SpendPredictor | None = None,
     sort_by: str = "rmse",
     ascending: bool | None = None,
 ) -> pd.DataFrame:
@@ -428,7 +432,7 @@ def compare_models(
     for name, model in named:
         _check_transaction_model(model, name)
         ll, n = _log_likelihood(model, calibration_holdout)
-        k = len(model.param_names)
+        k = len(model_draws(model).param_names)
         row: dict[str, float] = {
             "n_params": float(k),
             "log_likelihood": ll,

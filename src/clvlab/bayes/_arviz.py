@@ -60,7 +60,8 @@ def group_names(idata: Posterior) -> list[str]:
 def posterior_dataset(idata: Posterior, group: str = "posterior") -> xr.Dataset:
     """One group as an ``xarray.Dataset`` (a copy-free view on ArviZ 0.x)."""
     node = idata[group]
-    return node.to_dataset() if ARVIZ_MAJOR >= 1 else node
+    dataset: xr.Dataset = node.to_dataset() if ARVIZ_MAJOR >= 1 else node
+    return dataset
 
 
 def add_group(idata: Posterior, name: str, dataset: xr.Dataset) -> Posterior:

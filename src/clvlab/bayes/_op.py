@@ -34,13 +34,13 @@ class LoglikOp(Op):
     def __init__(self, total_and_grad: TotalAndGrad) -> None:
         self._fn = total_and_grad
 
-    def make_node(self, *inputs: Any) -> Apply:
+    def make_node(self, *inputs: Any) -> Apply[Any]:
         (theta,) = (pt.as_tensor_variable(v) for v in inputs)
         if theta.type.ndim != 1:
             raise TypeError("LoglikOp takes a parameter vector")
         return Apply(self, [theta], [pt.dscalar(), pt.dvector()])
 
-    def perform(self, node: Apply, inputs: Sequence[Any], outputs: Any) -> None:
+    def perform(self, node: Apply[Any], inputs: Sequence[Any], outputs: Any) -> None:
         (theta,) = inputs
         with np.errstate(all="ignore"):
             total, grad = self._fn(np.asarray(theta, dtype=np.float64))

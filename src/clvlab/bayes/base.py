@@ -309,7 +309,7 @@ class BayesModel(Hyperparameters):
 
     def model_draws(self) -> ModelDraws:
         """The model as parameter draws (:mod:`clvlab.draws`): all posterior draws, for points and bounds."""
-        return ModelDraws(model=self, mle=self._mle_view(), bayesian=True)
+        return ModelDraws(model=self, mle=self._mle_view(), bayesian=True, posterior=self.param_draws())
 
     def _mle_view(self) -> BaseModel:
         """The maximum-likelihood twin at the posterior means, for validation and time units."""

@@ -313,7 +313,7 @@ def to_day(value: Any, name: str, date_format: str | None = None) -> int:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise DataError(f"{name} is not a date: {value!r}") from exc
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise DataError(f"{name} is not a date: {value!r}")
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)

@@ -59,7 +59,8 @@ class _Log:
         if self.id_offset is not None:
             return pd.Index(codes + self.id_offset, name=self.name)
         assert self.uniques is not None
-        return pd.Index(self.uniques.take(codes), name=self.name)
+        index: pd.Index = pd.Index(self.uniques.take(codes), name=self.name)
+        return index
 
 
 @dataclass(frozen=True)

@@ -382,7 +382,7 @@ def inv_p_moment_quad(a: Array, beta: Array, c: Array, u: Array) -> Array:
     q_right = -np.log(_QUAD_EPS) + np.log(3.0 + a + beta)
 
     def phi(q: Array) -> Array:
-        return a * log_expit(q) + beta * log_expit(-q) - phis
+        return np.asarray(a * log_expit(q) + beta * log_expit(-q) - phis, dtype=np.float64)
 
     # Negligibility cuts: for q0 left of the mode, the integrand left of q0 is below
     # f(q0) g(0) e^{kappa (q - q0)}, kappa = slope of log f at q0; its integral must be < 1e-17 * g(1) <= I.
@@ -525,7 +525,7 @@ def log_pmf(r: Array, alpha: Array, a: Array, b: Array, t: Array, n: Array, shif
         log_w = np.where(pos, np.log(a) - np.log(np.where(pos, bns1, 1.0)), -np.inf)
     else:
         log_w = np.log(a) - np.log(bns1)
-    return lb + np.logaddexp(log_nb, log_w + log_tail)
+    return np.asarray(lb + np.logaddexp(log_nb, log_w + log_tail), dtype=np.float64)
 
 
 def simulate(

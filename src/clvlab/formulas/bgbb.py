@@ -85,7 +85,7 @@ def _params(
 
 def _is_int(v: FloatArray) -> npt.NDArray[np.bool_]:
     with np.errstate(invalid="ignore"):
-        return np.isfinite(v) & (np.floor(v) == v)
+        return np.asarray(np.isfinite(v) & (np.floor(v) == v), dtype=np.bool_)
 
 
 def _history(

@@ -242,13 +242,14 @@ def continuous_payback_time(
 
     def interp(t: FloatArray) -> FloatArray:
         u = 2 * (t - a_t[:, None]) / (b_t - a_t)[:, None] - 1  # customers x points
-        return np.einsum("cpk,ck->cp", np.polynomial.legendre.legvander(u, coef.shape[1] - 1), coef)
+        vander = np.polynomial.legendre.legvander(u, coef.shape[1] - 1)
+        return np.asarray(np.einsum("cpk,ck->cp", vander, coef), dtype=np.float64)
 
     def value(t: FloatArray) -> FloatArray:
         h = (t - a_t) / 2
         s = a_t[:, None] + h[:, None] * (1 + _GL_X[None, :])
         integral = (h[:, None] * _GL_W[None, :] * np.exp(-delta * s) * interp(s)).sum(axis=1)
-        return base + np.exp(-delta * t) * interp(t[:, None])[:, 0] + delta * integral
+        return np.asarray(base + np.exp(-delta * t) * interp(t[:, None])[:, 0] + delta * integral, dtype=np.float64)
 
     left, right = a_t.copy(), b_t.copy()
     for _ in range(_BISECTION_STEPS):

@@ -823,7 +823,7 @@ def expected_purchases(
     """
     shape, (r_, a_, s_, b_, t_) = _broadcast(r, alpha, s, beta, t)
     out = r_ * b_ / a_ * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / b_))
-    return out.reshape(shape)
+    return np.asarray(out.reshape(shape), dtype=np.float64)
 
 
 def conditional_expected_purchases(
@@ -908,7 +908,7 @@ def expected_purchases_if_alive(
     shape, (r_, a_, s_, b_, t_, x_, big_t) = _broadcast(r, alpha, s, beta, t, x, T)
     bt = b_ + big_t
     out = (r_ + x_) * bt / (a_ + big_t) * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / bt))
-    return out.reshape(shape)
+    return np.asarray(out.reshape(shape), dtype=np.float64)
 
 
 def _psi_pmf(
@@ -993,7 +993,7 @@ def purchase_count_pmf(
     pos = t_ > 0.0
     if pos.any():
         out[pos] = np.exp(_log_pmf_flat(r_[pos], a_[pos], s_[pos], b_[pos], t_[pos], n_[pos]))
-    return out.reshape(shape)
+    return np.asarray(out.reshape(shape), dtype=np.float64)
 
 
 def conditional_purchase_pmf(
@@ -1041,7 +1041,7 @@ def conditional_purchase_pmf(
             )
         )
     out = np.where(n_ == 0, dead, 0.0) + pa * pmf
-    return out.reshape(shape)
+    return np.asarray(out.reshape(shape), dtype=np.float64)
 
 
 def _psi_dert(
@@ -1120,7 +1120,7 @@ def dert(
     with np.errstate(divide="ignore"):
         u[~pos] = np.where(s_[~pos] > 1.0, 1.0 / (s_[~pos] - 1.0), np.inf)
     out = pa * (r_ + x_) * bt / (a_ + big_t) * u
-    return out.reshape(shape)
+    return np.asarray(out.reshape(shape), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------------------------------------

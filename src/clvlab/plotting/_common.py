@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from clvlab.data.summary import _occasions, _read_log, _resolve_end
-from clvlab.draws import ModelDraws, model_draws
+from clvlab.draws import HasDraws, ModelDraws, model_draws
 from clvlab.errors import DataError
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def amount_of(value: float, unit: str | None) -> str:
 ModelView = ModelDraws
 
 
-def view(model: Any, kind: str = "transaction") -> ModelDraws:
+def view(model: HasDraws, kind: str = "transaction") -> ModelDraws:
     """A fitted transaction (``kind="transaction"``) or spend (``kind="spend"``) model as draws.
 
     Raises

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from clvlab.draws import TransactionPredictor
 from clvlab.errors import DataError
 from clvlab.evaluation import predict_holdout_purchases
 from clvlab.plotting._common import amount_of, bin_labels, new_axes, view
@@ -18,7 +19,7 @@ __all__ = ["plot_calibration_vs_holdout", "plot_calibration_vs_holdout_data"]
 
 
 def plot_calibration_vs_holdout_data(
-    model: Any, calibration_holdout: pd.DataFrame, *, max_frequency: int = 7
+    model: TransactionPredictor, calibration_holdout: pd.DataFrame, *, max_frequency: int = 7
 ) -> pd.DataFrame:
     r"""Mean actual and predicted holdout purchases of the customers with each calibration frequency.
 
@@ -71,7 +72,11 @@ def plot_calibration_vs_holdout_data(
 
 
 def plot_calibration_vs_holdout(
-    model: Any, calibration_holdout: pd.DataFrame, *, max_frequency: int = 7, ax: Axes | None = None
+    model: TransactionPredictor,
+    calibration_holdout: pd.DataFrame,
+    *,
+    max_frequency: int = 7,
+    ax: Axes | None = None,
 ) -> Axes:
     """Line chart of mean holdout purchases by calibration frequency, actual vs predicted.
 

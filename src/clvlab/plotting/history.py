@@ -9,7 +9,7 @@ import pandas as pd
 
 from clvlab._types import FloatArray
 from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
-from clvlab.draws import summarise
+from clvlab.draws import HasDraws, summarise
 from clvlab.errors import DataError
 from clvlab.plotting._common import new_axes, read_occasions, resolve_time_unit, view
 
@@ -20,7 +20,7 @@ __all__ = ["plot_history_alive", "plot_history_alive_data"]
 
 
 def plot_history_alive_data(
-    model: Any,
+    model: HasDraws,
     transactions: Any,
     customer: Any,
     *,
@@ -109,7 +109,7 @@ def plot_history_alive_data(
 
 
 def plot_history_alive(
-    model: Any,
+    model: HasDraws,
     transactions: Any,
     customer: Any,
     *,

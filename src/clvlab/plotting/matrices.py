@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from clvlab._types import FloatArray
-from clvlab.draws import summarise
+from clvlab.draws import HasDraws, summarise
 from clvlab.plotting._common import ModelView, amount_of, new_axes, unit_label, view
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def _frame(values: FloatArray, frequency: FloatArray, recency: FloatArray) -> pd
 
 
 def plot_frequency_recency_matrix_data(
-    model: Any,
+    model: HasDraws,
     summary: Any = None,
     *,
     t: float = 1.0,
@@ -129,7 +129,7 @@ def plot_frequency_recency_matrix_data(
 
 
 def plot_p_alive_matrix_data(
-    model: Any,
+    model: HasDraws,
     summary: Any = None,
     *,
     T: float | None = None,
@@ -188,7 +188,7 @@ def _draw(data: pd.DataFrame, ax: Axes | None, colorbar_label: str, title: str, 
 
 
 def plot_frequency_recency_matrix(
-    model: Any,
+    model: HasDraws,
     summary: Any = None,
     *,
     t: float = 1.0,
@@ -218,7 +218,7 @@ def plot_frequency_recency_matrix(
 
 
 def plot_p_alive_matrix(
-    model: Any,
+    model: HasDraws,
     summary: Any = None,
     *,
     T: float | None = None,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from clvlab._types import FloatArray
 from clvlab.data.validation import weights_array
-from clvlab.draws import summarise
+from clvlab.draws import HasDraws, summarise
 from clvlab.plotting._common import bin_labels, interval_label, new_axes, view
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ __all__ = ["plot_period_transactions", "plot_period_transactions_data"]
 
 
 def plot_period_transactions_data(
-    model: Any,
+    model: HasDraws,
     summary: Any,
     *,
     max_frequency: int = 7,
@@ -92,7 +92,7 @@ def plot_period_transactions_data(
 
 
 def plot_period_transactions(
-    model: Any,
+    model: HasDraws,
     summary: Any,
     *,
     max_frequency: int = 7,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from clvlab.draws import SpendPredictor, TransactionPredictor
 from clvlab.evaluation import actual_holdout_value, predict_holdout_value
 from clvlab.plotting._common import FIGSIZE, view
 from clvlab.plotting.calibration_holdout import plot_calibration_vs_holdout
@@ -37,8 +38,8 @@ def _save(out_dir: Path, name: str, draw: Callable[[Axes], Any], dpi: int) -> Pa
 
 
 def write_report_plots(
-    transaction_model: Any,
-    spend_model: Any,
+    transaction_model: TransactionPredictor,
+    spend_model: SpendPredictor,
     summary: pd.DataFrame,
     out_dir: str | os.PathLike[str],
     *,

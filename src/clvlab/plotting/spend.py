@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.special import betainc
 
 from clvlab._types import FloatArray
-from clvlab.draws import summarise
+from clvlab.draws import HasDraws, summarise
 from clvlab.errors import DataError
 from clvlab.plotting._common import new_axes, view
 
@@ -20,7 +20,7 @@ __all__ = ["plot_spend_distribution", "plot_spend_distribution_data"]
 
 
 def plot_spend_distribution_data(
-    spend_model: Any, summary: pd.DataFrame, *, bins: int = 40, max_value: float | None = None
+    spend_model: HasDraws, summary: pd.DataFrame, *, bins: int = 40, max_value: float | None = None
 ) -> pd.DataFrame:
     r"""Histogram of the repeat customers' average spend and the Gamma-Gamma model's distribution of it.
 
@@ -99,7 +99,7 @@ def _note(data: pd.DataFrame) -> str:
 
 
 def plot_spend_distribution(
-    spend_model: Any,
+    spend_model: HasDraws,
     summary: pd.DataFrame,
     *,
     bins: int = 40,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from clvlab._types import FloatArray
 from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
-from clvlab.draws import summarise
+from clvlab.draws import HasDraws, summarise
 from clvlab.errors import DataError
 from clvlab.plotting._common import (
     interval_label,
@@ -27,7 +27,7 @@ __all__ = ["plot_tracking", "plot_tracking_data"]
 
 
 def plot_tracking_data(
-    model: Any,
+    model: HasDraws,
     transactions: Any,
     *,
     customer_id: str = "customer_id",
@@ -184,7 +184,7 @@ def plot_tracking_data(
 
 
 def plot_tracking(
-    model: Any,
+    model: HasDraws,
     transactions: Any,
     *,
     customer_id: str = "customer_id",
