@@ -22,6 +22,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError('clvlab.spark needs PySpark 4 (and Java 17): pip install "clvlab[spark]"') from exc
 
 from clvlab.spark._common import time_unit_of as summary_time_unit
+from clvlab.spark.fit import distinct_rows, fit
+from clvlab.spark.scoring import predict_customer_value, table_settings
 from clvlab.spark.summary import calibration_holdout_split, rfm_summary
 
-__all__ = ["calibration_holdout_split", "rfm_summary", "summary_time_unit"]
+__all__ = [
+    "calibration_holdout_split",
+    "distinct_rows",
+    "fit",
+    "predict_customer_value",
+    "rfm_summary",
+    "summary_time_unit",
+    "table_settings",
+]

@@ -1,0 +1,108 @@
+"""Fitting at scale: Spark aggregates the distinct summary rows, the model fits on the driver with weights.
+
+A maximum-likelihood fit needs only the distinct data rows and how many customers share each: (x, t_x,
+T) for a transaction model (x, t_x, n for BG/BB), (x, m_x) for Gamma-Gamma. Spark counts them; only
+those rows (a few thousand to a few hundred thousand, however many customers there are) reach the
+driver, where :meth:`clvlab.models.base.BaseModel.fit` runs with ``weights=``. The model de-duplicates
+the full pandas summary into exactly these rows and counts, so the estimates are the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as sf
+
+from clvlab.errors import DataError
+from clvlab.models.base import BaseModel
+from clvlab.spark._common import is_numeric, require_columns, time_unit_of
+
+__all__ = ["distinct_rows", "fit"]
+
+#: Name of the count column of :func:`distinct_rows`.
+WEIGHT_COLUMN = "customers"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def distinct_rows(
+    summary: DataFrame, columns: tuple[str, ...] | list[str], *, weights: str | None = None
+) -> pd.DataFrame:
+    """The distinct rows of ``columns`` in a Spark summary and the number of customers in each.
+
+    Parameters
+    ----------
+    summary : pyspark.sql.DataFrame
+        A customer summary, e.g. from :func:`clvlab.spark.rfm_summary`. Only read.
+    columns : sequence of str
+        The columns a model reads (``model.data_columns``).
+    weights : str, optional
+        A column of per-row weights to sum instead of counting rows (an already aggregated summary).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``columns`` (float64) and ``customers`` (the count or summed weight), sorted by ``columns``, with
+        ``attrs["time_unit"]`` from the summary's column metadata (when recorded).
+
+    Raises
+    ------
+    DataError
+        For a missing or non-numeric column.
+    """
+    columns = list(columns)
+    require_columns(summary, columns + ([weights] if weights is not None else []), "the summary")
+    for column in columns + ([weights] if weights is not None else []):
+        if not is_numeric(summary, column):
+            dtype = summary.schema[column].dataType.simpleString()
+            raise DataError(f"column {column!r} must be numeric, got dtype {dtype}")
+    count = sf.count(sf.lit(1)) if weights is None else sf.sum(sf.col(weights).cast("double"))
+    rows = (
+        summary.select(*[sf.col(c).cast("double").alias(c) for c in columns], *([weights] if weights else []))
+        .groupBy(*columns)
+        .agg(count.cast("double").alias(WEIGHT_COLUMN))
+        .toPandas()
+    )
+    rows = rows.astype(dict.fromkeys([*columns, WEIGHT_COLUMN], "float64"))
+    rows = rows.sort_values(columns, ignore_index=True)
+    unit = time_unit_of(summary)
+    if unit is not None:
+        rows.attrs["time_unit"] = unit
+    return rows
+
+
+def fit(model: M, summary: DataFrame, *, weights: str | None = None, **fit_kwargs: Any) -> M:
+    """Fit a clvlab model on a Spark summary from its distinct rows, on the driver.
+
+    Parameters
+    ----------
+    model : clvlab model
+        An unfitted (or to be refitted) maximum-likelihood model: ``BetaGeo``, ``ParetoNBD``,
+        ``ModifiedBetaGeo``, ``BetaGeoBetaBinom`` or ``GammaGamma``. It is fitted in place and returned.
+    summary : pyspark.sql.DataFrame
+        A customer summary with the model's ``data_columns`` (see :func:`clvlab.spark.rfm_summary`).
+    weights : str, optional
+        A column of per-row customer counts, for a summary that is already aggregated.
+    **fit_kwargs
+        Passed on to ``model.fit``.
+
+    Returns
+    -------
+    model
+        The fitted model: the same estimates, log-likelihood and standard errors as ``model.fit`` on
+        the whole summary collected to pandas, with ``n_customers_`` the number of customers and
+        ``time_unit_`` the summary's time unit.
+
+    Notes
+    -----
+    Validation is that of the pandas fit, on the distinct rows (so it names a row of the distinct
+    table, not a customer). Gamma-Gamma reads the distinct (frequency, monetary_value) rows: with money
+    in cents there are about as many as customers with repeat purchases, which is what the pandas fit
+    reads too.
+    """
+    if not isinstance(model, BaseModel):
+        raise TypeError(f"model must be a clvlab maximum-likelihood model, got {type(model).__name__}")
+    rows = distinct_rows(summary, model.data_columns, weights=weights)
+    return model.fit(rows, weights=WEIGHT_COLUMN, **fit_kwargs)

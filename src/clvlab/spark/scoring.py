@@ -1,0 +1,485 @@
+"""The targeting table of every customer of a Spark summary, scored where the data live.
+
+Each executor reloads the two models from clvlab's own model files (JSON, or netCDF for
+:mod:`clvlab.bayes`), shipped as bytes with the task (no model object is pickled), and runs the pandas
+:func:`clvlab.targeting.predict_customer_value` on large batches of customers through ``mapInPandas``.
+The per-customer columns come from there unchanged; the ranks, percentiles, value tiers and action
+segments, which depend on every customer, are computed globally in Spark from each customer's CLV rank.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as sf
+from pyspark.sql import types as st
+
+from clvlab.draws import ModelDraws, model_draws
+from clvlab.errors import ClvlabWarning, DataError, DegenerateSegmentsWarning
+from clvlab.spark._common import (
+    METADATA_KEY,
+    customer_id_column,
+    is_numeric,
+    not_finite,
+    plain,
+    require_columns,
+    tagged,
+    time_unit_of,
+)
+from clvlab.targeting import (
+    _FIXED_ALIVE,
+    ACTION_SEGMENTS,
+    VALUE_TIERS,
+)
+from clvlab.targeting import (
+    predict_customer_value as _pandas_table,
+)
+
+__all__ = ["model_from_payload", "model_payload", "predict_customer_value", "table_settings"]
+
+#: Customers per pandas batch scored on an executor: Arrow hands ``mapInPandas`` batches of
+#: ``spark.sql.execution.arrow.maxRecordsPerBatch`` rows (10,000 by default), which are joined up to
+#: this many, so the per-batch work (model reload check, distinct rows, the CLV quadrature) is amortised.
+BATCH_ROWS = 100_000
+_FREQ = "__clvlab_frequency"
+_MIN_RANK = "__clvlab_min_rank"
+#: Models reloaded in this process, by the SHA-256 of their file (a worker scores many tasks).
+_LOADED: dict[str, Any] = {}
+_MAX_LOADED = 8
+
+
+# -- models as bytes -------------------------------------------------------------------------------------
+def model_payload(model: Any) -> bytes:
+    """A fitted model as the bytes of its clvlab model file (JSON, or netCDF for a Bayesian model).
+
+    This is what :func:`predict_customer_value` ships to the executors: data, never a pickle.
+    """
+    save = getattr(model, "save", None)
+    if save is None:
+        raise TypeError(f"cannot ship a {type(model).__name__}: only clvlab models can be saved")
+    with tempfile.TemporaryDirectory(prefix="clvlab-model-") as tmp:
+        path = Path(save(Path(tmp) / "model"))
+        return path.read_bytes()
+
+
+def model_from_payload(payload: bytes) -> Any:
+    """The model whose file :func:`model_payload` returned, loaded by :func:`clvlab.persistence.load`.
+
+    Loaded once per process and payload (cached by SHA-256): the file format's own checks apply, and
+    nothing in the bytes is ever executed.
+    """
+    key = hashlib.sha256(payload).hexdigest()
+    model = _LOADED.get(key)
+    if model is None:
+        from clvlab.persistence import load
+
+        with tempfile.TemporaryDirectory(prefix="clvlab-model-") as tmp:
+            path = Path(tmp) / "model"
+            path.write_bytes(payload)
+            model = load(path)
+        if len(_LOADED) >= _MAX_LOADED:
+            _LOADED.clear()
+        _LOADED[key] = model
+    return model
+
+
+# -- the executor side ------------------------------------------------------------------------------------
+def _rebatch(batches: Iterator[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
+    """Join Arrow's small batches into frames of at least ``rows`` rows (the last one may be smaller)."""
+    pending: list[pd.DataFrame] = []
+    size = 0
+    for batch in batches:
+        if len(batch) == 0:
+            continue
+        pending.append(batch)
+        size += len(batch)
+        if size >= rows:
+            yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+            pending, size = [], 0
+    if pending:
+        yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """What ``mapInPandas`` runs on each partition: the models' file bytes and the table's settings."""
+
+    transaction_payload: bytes
+    spend_payload: bytes
+    customer_id: str
+    time_unit: str | None
+    columns: tuple[str, ...]  # per-customer output columns, after the id
+    options: dict[str, Any] = field(default_factory=dict)
+    batch_rows: int = BATCH_ROWS
+
+    def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        transaction_model = model_from_payload(self.transaction_payload)
+        spend_model = model_from_payload(self.spend_payload)
+        for frame in _rebatch(batches, self.batch_rows):
+            data = frame.set_index(self.customer_id)
+            data.attrs["time_unit"] = self.time_unit
+            with warnings.catch_warnings():
+                # The segments note is about the whole table; a batch's is meaningless.
+                warnings.simplefilter("ignore", DegenerateSegmentsWarning)
+                table = _pandas_table(transaction_model, spend_model, data, **self.options)
+            out = table.reset_index()
+            out[_FREQ] = data["frequency"].to_numpy(dtype=np.float64)
+            yield out[[self.customer_id, *self.columns, _FREQ]]
+
+
+# -- the driver side --------------------------------------------------------------------------------------
+def _cost_columns(acquisition_cost: Any, channel: Any) -> tuple[list[str], bool]:
+    """Summary columns the acquisition costs read, and whether the table has a ``channel`` column."""
+    if acquisition_cost is None and channel is None:
+        return [], False
+    if isinstance(acquisition_cost, Mapping):
+        if not isinstance(channel, str):
+            raise DataError(
+                "acquisition_cost given per channel (a mapping) needs channel=, the name of the summary's "
+                "column holding each customer's acquisition channel"
+            )
+        return [channel], True
+    if channel is not None:
+        raise DataError("channel= is used only with acquisition_cost given per channel, as a mapping")
+    if isinstance(acquisition_cost, str):
+        return [acquisition_cost], False
+    if isinstance(acquisition_cost, numbers.Real) and not isinstance(acquisition_cost, bool):
+        return [], False
+    raise TypeError(
+        "on Spark, acquisition_cost must be a number, the name of a column of the summary or a mapping "
+        f"channel -> cost (with channel=, a column name), got {type(acquisition_cost).__name__}"
+    )
+
+
+def _check_arguments(
+    transaction_model: Any,
+    spend_model: Any,
+    data_columns: list[str],
+    cost_columns: list[str],
+    options: dict[str, Any],
+) -> None:
+    """Raise the pandas path's own errors for bad arguments, on the driver, before Spark runs anything.
+
+    Scores one valid made-up customer (no purchase yet) with :func:`clvlab.predict_customer_value`, so
+    the checks are exactly that function's (horizon, rates, method, interval, segment thresholds, the
+    kind of acquisition cost), whatever they become.
+    """
+    row: dict[str, Any] = dict.fromkeys(data_columns, 0.0)
+    row.update({k: 1.0 for k in ("T", "n_periods") if k in row})
+    cost = options["acquisition_cost"]
+    if isinstance(cost, Mapping):
+        row[cost_columns[0]] = next(iter(cost), "")
+    elif cost_columns:
+        row[cost_columns[0]] = 0.0
+    probe = pd.DataFrame({k: [v] for k, v in row.items()}, index=pd.Index([0], name="customer_id"))
+    probe.attrs["time_unit"] = getattr(transaction_model, "time_unit_", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _pandas_table(transaction_model, spend_model, probe, **options)
+
+
+def _validate(
+    summary: DataFrame,
+    customer_id: str,
+    models: list[Any],
+    acquisition_cost: Any,
+    channel: str | None,
+) -> int:
+    """Check the summary with one aggregate query, as the models check a pandas one; return its size."""
+    checks: list[tuple[str, Column]] = []
+    seen: set[str] = set()
+    for mle in models:
+        for column in mle.data_columns:
+            if column in seen:
+                continue
+            seen.add(column)
+            if not is_numeric(summary, column):
+                dtype = summary.schema[column].dataType.simpleString()
+                raise DataError(f"column {column!r} must be numeric, got dtype {dtype}")
+            value = sf.col(column).cast("double")
+            checks.append((f"column {column!r} has NaN, infinite or missing values", not_finite(value)))
+            checks.append((f"column {column!r} has negative values", value < 0))
+            if column in mle._integer_columns:
+                checks.append((f"column {column!r} must hold whole numbers", value != sf.round(value)))
+        recency, age = mle._recency_age
+        if recency is not None and age is not None:
+            r, a = sf.col(recency).cast("double"), sf.col(age).cast("double")
+            checks.append(
+                (f"recency exceeds {age} (the last purchase is after the end)", r > a * (1 + 1e-12))
+            )
+            checks.append(
+                (
+                    "recency > 0 with frequency 0 (a customer without repeat purchases has recency 0)",
+                    (sf.col("frequency") == 0) & (r > 0),
+                )
+            )
+        if mle.role == "spend":
+            checks.append(
+                (
+                    "monetary_value must be positive for customers with repeat purchases",
+                    (sf.col("frequency") > 0) & (sf.col("monetary_value") <= 0),
+                )
+            )
+    if isinstance(acquisition_cost, str):
+        if not is_numeric(summary, acquisition_cost):
+            raise DataError(f"acquisition costs must be numbers: column {acquisition_cost!r} is not numeric")
+        cost = sf.col(acquisition_cost).cast("double")
+        checks.append(("acquisition costs must be finite and non-negative", not_finite(cost) | (cost < 0)))
+    if channel is not None:
+        checks.append(("channel is missing", sf.col(channel).isNull()))
+    ident = sf.col(customer_id)
+    aggregates = [sf.count(sf.lit(1)).alias("n"), sf.count_distinct(ident).alias("ids")]
+    aggregates.append(sf.count_if(ident.isNull()).alias("null_ids"))
+    for i, (_, bad) in enumerate(checks):
+        bad = sf.coalesce(bad, sf.lit(False))
+        aggregates += [sf.count_if(bad).alias(f"bad{i}"), sf.min(sf.when(bad, ident)).alias(f"id{i}")]
+    stats = summary.agg(*aggregates).first()
+    assert stats is not None
+    if stats["n"] == 0:
+        raise DataError("the summary is empty")
+    if stats["null_ids"]:
+        raise DataError(f"column {customer_id!r} has null customer ids: {stats['null_ids']} row(s)")
+    if stats["ids"] != stats["n"]:
+        raise DataError(
+            f"duplicated customer ids in column {customer_id!r}: {stats['n'] - stats['ids']} row(s) more "
+            "than customers"
+        )
+    for i, (message, _) in enumerate(checks):
+        if stats[f"bad{i}"]:
+            raise DataError(
+                f"{message}: {stats[f'bad{i}']} row(s), e.g. customer id {plain(stats[f'id{i}'])!r}"
+            )
+    if isinstance(acquisition_cost, Mapping) and channel is not None:
+        channels = {r[channel] for r in summary.select(channel).distinct().limit(10_000).collect()}
+        unknown = sorted(str(c) for c in channels if c not in acquisition_cost)
+        if unknown:
+            raise DataError(
+                f"acquisition_cost has no cost for channel(s) {unknown}; it covers {list(acquisition_cost)}"
+            )
+    return int(stats["n"])
+
+
+def _time_unit(summary: DataFrame, models: list[ModelDraws]) -> str | None:
+    """The summary's time unit, checked against the models' (as the pandas path does, on the driver)."""
+    unit = time_unit_of(summary)
+    for md in models:
+        fitted = md.time_unit
+        if unit is not None and fitted is not None and unit != fitted:
+            raise DataError(
+                f"the data are in time unit {unit!r} but {md.name} was fitted in {fitted!r}; rebuild the "
+                "summary with the fitted time unit"
+            )
+    if unit is None:
+        fitted = models[0].time_unit
+        if fitted is not None:
+            warnings.warn(
+                f"the summary records no time unit (its columns carry no clvlab metadata), so recency and "
+                f"T are taken to be in {fitted!r}, the unit {models[0].name} was fitted in; build it with "
+                "clvlab.spark.rfm_summary (or keep its columns' metadata) to have it checked",
+                ClvlabWarning,
+                stacklevel=3,
+            )
+        return fitted
+    return unit
+
+
+def predict_customer_value(
+    transaction_model: Any,
+    spend_model: Any,
+    summary: DataFrame,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    discount_period: float = 1.0,
+    method: str = "continuous",
+    interval: float | None = None,
+    n_draws: int = 200,
+    seed: int = 0,
+    acquisition_cost: Any = None,
+    channel: str | None = None,
+    high_value_share: float = 0.2,
+    active_threshold: float = 0.5,
+    customer_id: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> DataFrame:
+    """The targeting table of :func:`clvlab.predict_customer_value` for a Spark summary, as a Spark DataFrame.
+
+    Parameters
+    ----------
+    transaction_model, spend_model
+        Fitted clvlab models (maximum-likelihood or :mod:`clvlab.bayes`).
+    summary : pyspark.sql.DataFrame
+        One row per customer with the models' columns, e.g. from :func:`clvlab.spark.rfm_summary`. Its
+        time unit (column metadata) must be the models'.
+    horizon, discount_rate, discount_period, method, interval, n_draws, seed, high_value_share, \
+active_threshold
+        As in :func:`clvlab.predict_customer_value`.
+    acquisition_cost : float, str or mapping, optional
+        A number, the name of a column of ``summary``, or a mapping channel -> cost with ``channel``.
+    channel : str, optional
+        The column of ``summary`` holding each customer's acquisition channel.
+    customer_id : str, optional
+        The customer id column; by default the one :func:`clvlab.spark.rfm_summary` tagged, else
+        ``"customer_id"``.
+    batch_rows : int
+        Customers per pandas batch on the executors (Arrow's batches are joined up to this size).
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        The customer id and the columns of the pandas table, in its order: ``p_alive``,
+        ``expected_purchases`` (finite horizons), ``discounted_purchases``, ``expected_spend``, ``clv``
+        (``clv_lower``, ``clv_upper``), ``clv_rank``, ``clv_percentile``, ``segment``, ``action_segment``
+        (``channel``, ``acquisition_cost``, ``clv_to_cac``, ``payback_horizon``). Equal to the pandas
+        table of the same summary. The table's settings (time unit, horizon, rates, thresholds) are in
+        the ``clv`` column's metadata. Lazy: nothing is scored until an action runs.
+
+    Raises
+    ------
+    DataError
+        On the driver, for the pandas path's argument errors, a summary in another time unit than the
+        models', and invalid summary values (one aggregate query: missing, negative or non-integer
+        values, recency > T, duplicated ids, bad costs or channels).
+
+    Warns
+    -----
+    ClvlabWarning
+        When the summary records no time unit.
+
+    Notes
+    -----
+    ``clv_rank`` orders every customer by CLV (ties by customer id) with one Spark window over the whole
+    table, which Spark evaluates in a single partition: the ranks are global, at the cost of one sort of
+    (customer id, CLV) pairs on one executor. The pandas table's degenerate-segments note is not computed
+    (it needs a pass over the scored table).
+    """
+    t_md = model_draws(transaction_model, "transaction", "transaction_model")
+    s_md = model_draws(spend_model, "spend", "spend_model")
+    options = {
+        "horizon": horizon,
+        "discount_rate": discount_rate,
+        "discount_period": discount_period,
+        "method": method,
+        "interval": interval,
+        "n_draws": n_draws,
+        "seed": seed,
+        "acquisition_cost": acquisition_cost,
+        "channel": channel,
+        "high_value_share": high_value_share,
+        "active_threshold": active_threshold,
+    }
+    cost_columns, with_channel = _cost_columns(acquisition_cost, channel)
+    data_columns = list(dict.fromkeys([*t_md.mle.data_columns, *s_md.mle.data_columns]))
+    _check_arguments(transaction_model, spend_model, data_columns, cost_columns, options)
+    if not isinstance(summary, DataFrame):
+        raise DataError(f"the summary must be a Spark DataFrame, got {type(summary).__name__}")
+    ident = customer_id_column(summary, customer_id)
+    needed = list(dict.fromkeys([*data_columns, *cost_columns]))
+    require_columns(summary, needed, "the summary")
+    unit = _time_unit(summary, [t_md, s_md])
+    n = _validate(summary, ident, [t_md.mle, s_md.mle], acquisition_cost, channel)
+
+    finite = bool(np.isfinite(horizon))
+    per_customer = ["p_alive", *(["expected_purchases"] if finite else [])]
+    per_customer += ["discounted_purchases", "expected_spend", "clv"]
+    per_customer += ["clv_lower", "clv_upper"] if interval is not None else []
+    costs = [] if acquisition_cost is None else ["acquisition_cost", "clv_to_cac", "payback_horizon"]
+    scored_columns = [*per_customer, *(["channel"] if with_channel else []), *costs]
+    fields = [summary.schema[ident]]
+    for name in scored_columns:
+        dtype = summary.schema[channel].dataType if name == "channel" and channel else st.DoubleType()
+        fields.append(st.StructField(name, dtype, True))
+    fields.append(st.StructField(_FREQ, st.DoubleType(), True))
+    scorer = _Scorer(
+        transaction_payload=model_payload(transaction_model),
+        spend_payload=model_payload(spend_model),
+        customer_id=ident,
+        time_unit=unit,
+        columns=tuple(scored_columns),
+        options=options,
+        batch_rows=int(batch_rows),
+    )
+    inputs = list(dict.fromkeys([ident, *needed, "frequency"]))
+    scored = summary.select(*inputs).mapInPandas(scorer, st.StructType(fields))
+    return _rank_and_segment(scored, ident, n, scored_columns, options, unit)
+
+
+def _rank_and_segment(
+    scored: DataFrame,
+    ident: str,
+    n: int,
+    scored_columns: list[str],
+    options: dict[str, Any],
+    unit: str | None,
+) -> DataFrame:
+    """Global ranks, percentiles, tiers and action segments, as in :mod:`clvlab.targeting`."""
+    by_value = Window.orderBy(sf.col("clv").desc(), sf.col(ident).asc())
+    by_clv = Window.orderBy(sf.col("clv").desc())
+    ranked = scored.select(
+        "*",
+        sf.row_number().over(by_value).cast("long").alias("clv_rank"),
+        sf.rank().over(by_clv).alias(_MIN_RANK),
+    )
+    rank = sf.col("clv_rank")
+    # Percentage of customers whose CLV is at most this one's: n minus those strictly above (pandas'
+    # rank(method="max", pct=True) x 100).
+    percentile = (sf.lit(n) - sf.col(_MIN_RANK) + sf.lit(1)).cast("double") / sf.lit(float(n)) * sf.lit(100.0)
+    cuts = np.cumsum([share for _, share in VALUE_TIERS]) * n
+    names = [name for name, _ in VALUE_TIERS]
+    half = rank.cast("double") - sf.lit(0.5)
+    tier: Column = sf.lit(names[-1])
+    for cut, name in reversed(list(zip(cuts[:-1], names[:-1], strict=True))):
+        tier = sf.when(half <= sf.lit(float(cut)), sf.lit(name)).otherwise(tier)
+    segments = [name for name, _, _ in ACTION_SEGMENTS]
+    high = half <= sf.lit(float(options["high_value_share"]) * n)
+    p_alive = sf.col("p_alive")
+    active = p_alive >= sf.lit(float(options["active_threshold"]))
+    one_time = (sf.col(_FREQ) == 0) & (p_alive >= sf.lit(_FIXED_ALIVE))
+    action = (
+        sf.when(one_time, sf.lit(segments[3]))
+        .when(high & active, sf.lit(segments[0]))
+        .when(high, sf.lit(segments[1]))
+        .when(active, sf.lit(segments[2]))
+        .otherwise(sf.lit(segments[4]))
+    )
+    settings = {
+        "time_unit": unit,
+        "horizon": float(options["horizon"]),
+        "discount_rate": float(options["discount_rate"]),
+        "discount_period": float(options["discount_period"]),
+        "method": options["method"],
+        "high_value_share": float(options["high_value_share"]),
+        "active_threshold": float(options["active_threshold"]),
+    }
+    before = [c for c in scored_columns if c in {"p_alive", "expected_purchases", "discounted_purchases"}]
+    before += ["expected_spend"]
+    after = [
+        c for c in scored_columns if c in {"channel", "acquisition_cost", "clv_to_cac", "payback_horizon"}
+    ]
+    bounds = [c for c in scored_columns if c in {"clv_lower", "clv_upper"}]
+    return ranked.select(
+        tagged(sf.col(ident), ident, role="customer_id"),
+        *before,
+        tagged(sf.col("clv"), "clv", **settings),
+        *bounds,
+        "clv_rank",
+        percentile.alias("clv_percentile"),
+        tier.alias("segment"),
+        action.alias("action_segment"),
+        *after,
+    )
+
+
+def table_settings(table: DataFrame) -> dict[str, Any]:
+    """The settings a Spark targeting table records in its ``clv`` column's metadata."""
+    return dict(table.schema["clv"].metadata.get(METADATA_KEY, {}))
