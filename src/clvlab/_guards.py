@@ -25,7 +25,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["real_number", "real_scalar", "require_regular_file", "write_atomically"]
+from clvlab.errors import DataError
+
+__all__ = [
+    "non_negative",
+    "real_number",
+    "real_scalar",
+    "require_regular_file",
+    "whole_count",
+    "write_atomically",
+]
 
 
 def _kind(value: Any) -> str:
@@ -104,6 +113,22 @@ def real_scalar(value: Any, name: str) -> float:
     if arr.size != 1:
         raise TypeError(f"{name} must be a single number, got an array of shape {arr.shape}")
     return float(arr.reshape(-1)[0])
+
+
+def non_negative(value: Any, name: str) -> Any:
+    """``value`` as a float or float array, refused (:class:`DataError`) unless finite and ``>= 0``."""
+    arr = real_number(value, name)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise DataError(f"{name} must be finite and non-negative, got {value!r}")
+    return arr if arr.ndim else float(arr)
+
+
+def whole_count(value: Any, name: str) -> Any:
+    """``value`` as a float or float array, refused (:class:`DataError`) unless whole numbers ``>= 0``."""
+    arr = real_number(value, name)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
+        raise DataError(f"{name} must be a non-negative whole number, got {value!r}")
+    return arr.astype(np.float64) if arr.ndim else float(arr)
 
 
 def require_regular_file(path: str | os.PathLike[str], what: str, error: type[Exception]) -> Path:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from clvlab._types import FloatArray
 from clvlab.data._input import day_to_timestamp, time_unit_days
-from clvlab.data.summary import _occasions, _read_log, _resolve_end, calibration_holdout_split
+from clvlab.data.summary import calibration_holdout_split, read_occasions
 from clvlab.draws import SpendPredictor, TransactionPredictor
 from clvlab.errors import DataError
 
@@ -231,22 +231,27 @@ def describe_customers(
         raise DataError(f"margin must be a non-negative share of revenue, got {margin!r}")
     if not (np.isfinite(discount_rate) and discount_rate >= 0):
         raise DataError(f"discount_rate must be a non-negative rate per period, got {discount_rate!r}")
-    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns, date_format)
-    end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
-    keep = log.days <= end
-    occ = _occasions(log, None if keep.all() else keep, per_occasion=True)
-    assert occ.total_amount is not None
-    assert occ.occasion_codes is not None
-    assert occ.occasion_days is not None
+    occ = read_occasions(
+        transactions,
+        customer_id,
+        datetime,
+        monetary_value,
+        observation_end=observation_end,
+        drop_after_end=drop_after_end,
+        allow_returns=allow_returns,
+        date_format=date_format,
+    )
+    end = occ.end
+    assert occ.revenue is not None
     starts = period_starts(int(occ.first.min()), end, period)
     n_periods = len(starts)
     cohort = np.searchsorted(starts, occ.first, side="right") - 1
 
     # Active (customer, period) pairs from the purchase occasions, then periods since acquisition.
-    codes, days = occ.occasion_codes, occ.occasion_days
+    codes, days = occ.occasion_customer, occ.day
     pair = np.unique(codes * n_periods + (np.searchsorted(starts, days, side="right") - 1))
     pair_code, pair_period = np.divmod(pair, n_periods)
-    pair_cohort = cohort[np.searchsorted(occ.codes, pair_code)]
+    pair_cohort = cohort[pair_code]
     counts = np.zeros((n_periods, n_periods))
     np.add.at(counts, (pair_cohort, pair_period - pair_cohort), 1.0)
     cohorts_present = np.unique(cohort)
@@ -285,8 +290,8 @@ def describe_customers(
     )
     cohort_table.columns = pd.RangeIndex(cohort_table.shape[1], name="periods_since_acquisition")
 
-    orders = occ.n.astype(np.float64)
-    revenue = occ.total_amount
+    orders = occ.orders.astype(np.float64)
+    revenue = occ.revenue
     exposure = np.maximum((end - occ.first + 1) / period_days, 1.0)
     value_per_period = revenue / exposure
     customers = pd.DataFrame(
@@ -294,16 +299,16 @@ def describe_customers(
             "cohort": starts[cohort].astype("datetime64[D]").astype("datetime64[ns]"),
             "first_purchase": occ.first.astype("datetime64[D]").astype("datetime64[ns]"),
             "last_purchase": occ.last.astype("datetime64[D]").astype("datetime64[ns]"),
-            "orders": occ.n.astype(np.int64),
+            "orders": occ.orders.astype(np.int64),
             "revenue": revenue,
             "average_order_value": revenue / orders,
             "exposure": exposure,
             "purchase_frequency": orders / exposure,
             "observed_lifespan": (occ.last - occ.first) / period_days,
-            "repeat_customer": occ.n >= 2,
+            "repeat_customer": occ.orders >= 2,
             "simple_clv": _times_lifespan(margin * value_per_period, lifespan),
         },
-        index=log.ids(occ.codes),
+        index=occ.ids,
     )
     n_customers = len(customers)
     total_orders, total_revenue, total_exposure = float(orders.sum()), float(revenue.sum()), exposure.sum()
@@ -318,7 +323,7 @@ def describe_customers(
             "orders_per_customer": total_orders / n_customers,
             "purchase_frequency": frequency,
             "value_per_period": aov * frequency,
-            "repeat_rate": float(np.mean(occ.n >= 2)),
+            "repeat_rate": float(np.mean(occ.orders >= 2)),
             "observed_lifespan": float(customers["observed_lifespan"].mean()),
             "retention_rate": retention_rate,
             "churn_rate": churn_rate,

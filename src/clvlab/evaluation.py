@@ -163,7 +163,11 @@ def actual_holdout_value(calibration_holdout: pd.DataFrame) -> pd.Series:
 # --------------------------------------------------------------------------------------------------
 # Ranking metrics
 # --------------------------------------------------------------------------------------------------
-def _pair(predicted: Any, actual: Any) -> tuple[FloatArray, FloatArray]:
+def paired_values(predicted: Any, actual: Any) -> tuple[FloatArray, FloatArray]:
+    """Predicted and actual values per customer as two aligned float arrays (Series aligned by id).
+
+    Raises :class:`DataError` for different customers, lengths, no customers or non-finite values.
+    """
     if (
         isinstance(predicted, pd.Series)
         and isinstance(actual, pd.Series)
@@ -198,7 +202,7 @@ def gains_curve(predicted: Any, actual: Any) -> tuple[FloatArray, FloatArray, Fl
         customers with the highest prediction (tied predictions share their block's value evenly, so the
         curve is linear across the block) and by the ``k`` customers with the highest actual value.
     """
-    p, a = _pair(predicted, actual)
+    p, a = paired_values(predicted, actual)
     if np.any(a < 0):
         raise DataError("actual values must be non-negative for a gains curve")
     total = float(a.sum())

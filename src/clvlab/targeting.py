@@ -18,7 +18,7 @@ import pandas as pd
 
 from clvlab._guards import real_scalar
 from clvlab._types import FloatArray
-from clvlab.data.validation import _as_pandas
+from clvlab.data.validation import as_pandas
 from clvlab.draws import HasDraws, mean_over_draws, model_draws
 from clvlab.errors import DataError, DegenerateSegmentsWarning
 from clvlab.value import clv_components, payback_times
@@ -135,7 +135,7 @@ def _id(value: Any) -> Any:
 def _per_customer(values: Any, data: Any, index: pd.Index, name: str) -> pd.Series:
     """A per-customer input as a Series aligned to ``index``: a column of ``data`` or a Series by id."""
     if isinstance(values, str):
-        frame = _as_pandas(data)
+        frame = as_pandas(data)
         if values not in frame.columns:
             raise DataError(
                 f"{name}={values!r} names no column of the data; available: {list(frame.columns)}"

@@ -18,6 +18,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from clvlab._guards import non_negative, whole_count
 from clvlab._types import FloatArray
 from clvlab.bayes import _arviz
 from clvlab.bayes._coordinates import SurvivalCoordinates
@@ -26,7 +27,7 @@ from clvlab.bayes._op import TotalAndGrad, loglik, python_op_compiles
 from clvlab.draws import ModelDraws, mean_over_draws, over_data_rows
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
 from clvlab.models._fitting import deduplicate
-from clvlab.models.base import BaseModel, Hyperparameters, _count, _non_negative
+from clvlab.models.base import BaseModel, Hyperparameters
 
 __all__ = ["BayesModel", "SamplingWarning"]
 
@@ -374,7 +375,7 @@ class BayesTransactionModel(BayesModel):
         index, cols = self._arrays(data)
         fn = self.mle_class.formulas.conditional_expected_purchases
         return self._posterior(
-            fn, "expected_purchases", index, (_non_negative(t, "t"),), cols, interval, return_draws
+            fn, "expected_purchases", index, (non_negative(t, "t"),), cols, interval, return_draws
         )
 
     def predict_p_alive(
@@ -392,13 +393,13 @@ class BayesTransactionModel(BayesModel):
         """Posterior mean of P(X(T, T+t) = n | x, t_x, T), with optional credible bounds or all draws."""
         index, cols = self._arrays(data)
         fn = self.mle_class.formulas.conditional_purchase_pmf
-        scalars = (_non_negative(t, "t"), _count(n, "n"))
+        scalars = (non_negative(t, "t"), whole_count(n, "n"))
         return self._posterior(fn, "purchase_probability", index, scalars, cols, interval, return_draws)
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Posterior mean of E[X(t)] for a new customer, vectorised over ``t``."""
         draws = self.param_draws()
-        t_arr = np.atleast_1d(np.asarray(_non_negative(t, "t"), dtype=np.float64))
+        t_arr = np.atleast_1d(np.asarray(non_negative(t, "t"), dtype=np.float64))
         vals = self.mle_class.formulas.expected_purchases(
             *(draws[:, [j]] for j in range(draws.shape[1])), t_arr
         )

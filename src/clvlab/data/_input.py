@@ -31,7 +31,7 @@ def time_unit_days(time_unit: str) -> float:
         ) from None
 
 
-def _is_polars(obj: object) -> bool:
+def is_polars(obj: object) -> bool:
     return type(obj).__module__.split(".", 1)[0] == "polars"
 
 
@@ -43,7 +43,7 @@ def select_columns(frame: Any, columns: Sequence[str], *, what: str = "transacti
     DataError
         If ``frame`` is not a DataFrame, lacks a column or is empty.
     """
-    if _is_polars(frame) and hasattr(frame, "get_column"):
+    if is_polars(frame) and hasattr(frame, "get_column"):
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise DataError(f"{what}: missing column(s) {missing}; available: {list(frame.columns)}")

@@ -59,19 +59,19 @@ def _add_months(start: IntArray, months: IntArray) -> IntArray:
         (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
     ).astype(np.int64)
     out = target.astype("datetime64[D]") + np.minimum(day, length - 1).astype("timedelta64[D]")
-    return out.astype(np.int64)
+    return np.asarray(out.astype(np.int64), dtype=np.int64)
 
 
 def _whole_periods(start: IntArray, day: IntArray, period: str) -> IntArray:
     """Largest ``k >= 0`` with ``start + k periods <= day`` (``day >= start``)."""
     if period in _FIXED_DAYS:
-        return (day - start) // _FIXED_DAYS[period]
+        return np.asarray((day - start) // _FIXED_DAYS[period], dtype=np.int64)
     step = _MONTHS[period]
     s = start.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     e = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     k = (e - s) // step
     k = np.where(_add_months(start, k * step) > day, k - 1, k)
-    return np.maximum(k, 0)
+    return np.asarray(np.maximum(k, 0), dtype=np.int64)
 
 
 def _period_start(start: IntArray, k: IntArray, period: str) -> IntArray:

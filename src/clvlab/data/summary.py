@@ -31,7 +31,7 @@ from clvlab.data._input import (
 )
 from clvlab.errors import ClvlabWarning, DataError
 
-__all__ = ["calibration_holdout_split", "rfm_summary"]
+__all__ = ["PurchaseOccasions", "calibration_holdout_split", "read_occasions", "rfm_summary"]
 
 
 @dataclass(frozen=True)
@@ -384,6 +384,71 @@ def _summary_frame(
     df = pd.DataFrame(data, index=log.ids(occ.codes))
     df.attrs["time_unit"] = time_unit
     return df
+
+
+@dataclass(frozen=True)
+class PurchaseOccasions:
+    """A transaction log read up to its end: purchase occasions, and their reduction per customer.
+
+    Built by :func:`read_occasions`, with :func:`rfm_summary`'s rules. Per-customer arrays follow
+    ``ids``; per-occasion arrays are sorted by customer, then day.
+    """
+
+    ids: pd.Index  #: customer ids (ascending)
+    orders: npt.NDArray[np.int64]  #: purchase occasions per customer
+    first: npt.NDArray[np.int64]  #: first purchase day per customer (days since 1970-01-01)
+    last: npt.NDArray[np.int64]  #: last purchase day per customer
+    revenue: npt.NDArray[np.float64] | None  #: total value per customer (``None`` without amounts)
+    occasion_customer: npt.NDArray[np.int64]  #: position in ``ids`` of each occasion's customer
+    day: npt.NDArray[np.int64]  #: day of each occasion
+    end: int  #: the observation end (day)
+
+    @property
+    def customer(self) -> pd.Index:
+        """Customer id of each occasion."""
+        return self.ids.take(self.occasion_customer)
+
+    @property
+    def birth(self) -> npt.NDArray[np.int64]:
+        """The customer's first purchase day, per occasion."""
+        return self.first[self.occasion_customer]
+
+
+def read_occasions(
+    transactions: Any,
+    customer_id: str = "customer_id",
+    datetime: str = "date",
+    monetary_value: str | None = None,
+    *,
+    observation_end: Any = None,
+    drop_after_end: bool = False,
+    allow_returns: bool = False,
+    date_format: str | None = None,
+) -> PurchaseOccasions:
+    """Read a transaction log into purchase occasions, exactly as :func:`rfm_summary` reads it.
+
+    The one transaction-log reader behind the summaries, :func:`clvlab.describe_customers` and the
+    history plots: the same ids, dates (``date_format``), same-day purchases merged into one occasion,
+    returns netted (``allow_returns``), ``observation_end`` defaulting to the last date in the log, and
+    transactions after it refused with :class:`~clvlab.errors.DataError` unless ``drop_after_end``.
+    Arguments as in :func:`rfm_summary`.
+    """
+    log = _read_log(transactions, customer_id, datetime, monetary_value, allow_returns, date_format)
+    end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
+    keep = log.days <= end
+    occ = _occasions(log, None if keep.all() else keep, per_occasion=True)
+    assert occ.occasion_codes is not None
+    assert occ.occasion_days is not None
+    return PurchaseOccasions(
+        ids=log.ids(occ.codes),
+        orders=occ.n,
+        first=occ.first,
+        last=occ.last,
+        revenue=occ.total_amount,
+        occasion_customer=np.searchsorted(occ.codes, occ.occasion_codes).astype(np.int64),
+        day=occ.occasion_days,
+        end=end,
+    )
 
 
 def rfm_summary(

@@ -9,16 +9,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from clvlab.data._input import _is_polars, first_bad_row
+from clvlab.data._input import first_bad_row, is_polars
 from clvlab.errors import DataError
 
 __all__ = ["summary_time_unit", "validate_summary"]
 
 
-def _as_pandas(data: Any) -> pd.DataFrame:
+def as_pandas(data: Any) -> pd.DataFrame:
+    """A pandas or polars summary as a pandas DataFrame (the caller's pandas frame itself, not a copy)."""
     if isinstance(data, pd.DataFrame):
         return data
-    if _is_polars(data) and hasattr(data, "get_column"):
+    if is_polars(data) and hasattr(data, "get_column"):
         return pd.DataFrame({c: data.get_column(c).to_numpy() for c in data.columns})
     raise DataError(f"the summary must be a pandas or polars DataFrame, got {type(data).__name__}")
 
@@ -49,7 +50,7 @@ def summary_time_unit(data: Any) -> str | None:
     columns = getattr(data, "columns", ())
     if "time_unit" not in columns:
         return None if recorded is None else str(recorded)
-    if _is_polars(data) and hasattr(data, "get_column"):
+    if is_polars(data) and hasattr(data, "get_column"):
         values = data.get_column("time_unit").drop_nulls().unique().to_list()
     else:
         values = pd.unique(data["time_unit"].dropna())
@@ -97,7 +98,7 @@ def validate_summary(
         NaN or infinite values, negative or non-integer counts, recency > T, recency > 0 with frequency 0,
         non-positive values where positive ones are required, and duplicated customer ids.
     """
-    df = _as_pandas(data)
+    df = as_pandas(data)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise DataError(

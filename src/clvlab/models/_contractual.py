@@ -10,6 +10,7 @@ the cohort curves and the per-customer predictions of a subscription business.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 from clvlab._guards import real_number
 from clvlab._types import FloatArray
 from clvlab.data._input import first_bad_row
-from clvlab.data.validation import _as_pandas, validate_summary, weights_array
+from clvlab.data.validation import as_pandas, validate_summary, weights_array
 from clvlab.draws import interval_quantiles
 from clvlab.errors import DataError
 from clvlab.models.base import BaseModel
@@ -52,7 +53,7 @@ class ContractualModel(BaseModel):
             For the checks of :func:`~clvlab.data.validation.validate_summary`, a ``churned`` value other
             than 0/1 (or True/False), or a customer churned at ``duration`` 0.
         """
-        df = _as_pandas(data)
+        df = as_pandas(data)
         if "churned" in df.columns and pd.api.types.is_bool_dtype(df["churned"].dtype):
             # a new frame with a float column: the caller's frame is not touched
             df = df.assign(churned=df["churned"].astype(np.float64))
@@ -82,15 +83,15 @@ class ContractualModel(BaseModel):
             )
         return columns, w
 
+    def _dropout_note(self, names: list[str]) -> str:
+        """What a barely identified churn process means for a subscription model."""
+        return (
+            " Few customers churned, or the cohort was observed for few periods: survival beyond the"
+            " observed tenure, residual lifetimes and subscriber values are uncertain (see their intervals)."
+        )
+
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
         return np.ones(len(self.param_names))
-
-    def _data_arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
-        """Fitted check, time-unit check and the validated (duration, churned) columns of ``data``."""
-        self._check_fitted()
-        self._check_time_unit(data)
-        index, cols = self._validate(data)
-        return index, tuple(cols[c] for c in self.data_columns)
 
     def fit(self, data: Any, *, weights: Any = None) -> Self:
         """Fit the model by maximum likelihood.
@@ -180,7 +181,7 @@ class ContractualModel(BaseModel):
         ``S(n + m) / S(n)`` for a customer active after ``n`` periods, 0 for one who churned. With
         ``interval``, bounds over parameter draws (``p_active_lower``, ``p_active_upper``).
         """
-        index, cols = self._data_arrays(data)
+        index, cols = self.validated_columns(data)
         m = _whole(periods_ahead, "periods_ahead")
         return self._with_interval(
             self.formulas.p_active, "p_active", index, (m,), cols, interval, n_draws, seed
@@ -194,7 +195,7 @@ class ContractualModel(BaseModel):
         Infinite when the model's mean lifetime is (sBG: ``gamma <= 1``); see
         :meth:`predict_discounted_residual_lifetime` for a finite, discounted measure.
         """
-        index, cols = self._data_arrays(data)
+        index, cols = self.validated_columns(data)
         return self._with_interval(
             self.formulas.expected_residual_lifetime,
             "residual_lifetime",
@@ -230,7 +231,7 @@ class ContractualModel(BaseModel):
         interval, n_draws, seed
             Bounds over parameter draws, as in :meth:`predict_p_active`.
         """
-        index, cols = self._data_arrays(data)
+        index, cols = self.validated_columns(data)
         d = _rate(discount_rate)
         return self._with_interval(
             self.formulas.derl, "discounted_residual_lifetime", index, (d,), cols, interval, n_draws, seed
@@ -278,33 +279,11 @@ class ContractualModel(BaseModel):
         pandas.Series or pandas.DataFrame
             ``subscriber_value`` (and bounds), indexed by customer id.
         """
-        if first_payment not in _FIRST_PAYMENT:
-            raise ValueError(f"first_payment must be one of {list(_FIRST_PAYMENT)}, got {first_payment!r}")
-        index, cols = self._data_arrays(data)
-        d = _rate(discount_rate)
-        if isinstance(margin_per_period, str):
-            frame = _as_pandas(data)
-            if margin_per_period not in frame.columns:
-                raise DataError(f"margin column {margin_per_period!r} is not in the data")
-            margin_per_period = frame[margin_per_period].to_numpy()
-        margin = real_number(margin_per_period, "margin_per_period")
-        if margin.ndim and margin.shape != (len(index),):
-            raise DataError(
-                f"margin_per_period must be one number or one per customer ({len(index)}), got {margin.shape}"
-            )
-        if not np.all(np.isfinite(margin)):
-            raise DataError("margin_per_period must be finite")
-        factor = 1.0 if first_payment == "now" else 1.0 / (1.0 + d)
-        derl = self.formulas.derl
-
-        def value(*args: Any) -> FloatArray:
-            *params, rate, scale, duration, churned, m = args
-            return np.asarray(scale * m * derl(*params, rate, duration, churned), dtype=np.float64)
-
-        columns = (*cols, np.broadcast_to(margin, (len(index),)).astype(np.float64))
-        return self._with_interval(
-            value, "subscriber_value", index, (d, factor), columns, interval, n_draws, seed
+        index, cols = self.validated_columns(data)
+        fn, scalars, columns = value_terms(
+            self.formulas, data, index, cols, margin_per_period, discount_rate, first_payment
         )
+        return self._with_interval(fn, "subscriber_value", index, scalars, columns, interval, n_draws, seed)
 
     def simulate(self, n_periods: Any, *, size: int | None = None, seed: Any = None) -> pd.DataFrame:
         """Draw customers from the fitted model, each observed for ``n_periods`` periods.
@@ -330,6 +309,47 @@ class ContractualModel(BaseModel):
         if getattr(self, "time_unit_", None) is not None:
             df.attrs["time_unit"] = self.time_unit_
         return df
+
+
+def value_terms(
+    formulas: Any,
+    data: Any,
+    index: pd.Index,
+    cols: tuple[FloatArray, ...],
+    margin_per_period: Any,
+    discount_rate: Any,
+    first_payment: str,
+) -> tuple[Callable[..., FloatArray], tuple[float, float], tuple[FloatArray, ...]]:
+    """The subscriber-value function, its scalars and data columns, checked (for MLE and Bayesian models).
+
+    Returns ``(fn, (discount_rate, factor), (duration, churned, margin))`` such that
+    ``fn(*params, *scalars, *columns)`` is ``factor x margin x DERL`` per customer (see
+    :meth:`ContractualModel.subscriber_value` for the conventions).
+    """
+    if first_payment not in _FIRST_PAYMENT:
+        raise ValueError(f"first_payment must be one of {list(_FIRST_PAYMENT)}, got {first_payment!r}")
+    d = _rate(discount_rate)
+    if isinstance(margin_per_period, str):
+        frame = as_pandas(data)
+        if margin_per_period not in frame.columns:
+            raise DataError(f"margin column {margin_per_period!r} is not in the data")
+        margin_per_period = frame[margin_per_period].to_numpy()
+    margin = real_number(margin_per_period, "margin_per_period")
+    if margin.ndim and margin.shape != (len(index),):
+        raise DataError(
+            f"margin_per_period must be one number or one per customer ({len(index)}), got {margin.shape}"
+        )
+    if not np.all(np.isfinite(margin)):
+        raise DataError("margin_per_period must be finite")
+    factor = 1.0 if first_payment == "now" else 1.0 / (1.0 + d)
+    derl = formulas.derl
+
+    def value(*args: Any) -> FloatArray:
+        *params, rate, scale, duration, churned, m = args
+        return np.asarray(scale * m * derl(*params, rate, duration, churned), dtype=np.float64)
+
+    columns = (*cols, np.broadcast_to(margin, (len(index),)).astype(np.float64))
+    return value, (d, factor), columns
 
 
 def _rate(value: Any) -> float:

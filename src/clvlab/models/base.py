@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from clvlab._guards import real_number, real_scalar
+from clvlab._guards import non_negative, real_scalar, whole_count
 from clvlab._types import FloatArray
 from clvlab.data.validation import summary_time_unit, validate_summary, weights_array
 from clvlab.draws import ModelDraws, over_data_rows
@@ -472,7 +472,7 @@ class TransactionModel(BaseModel):
             Indexed by customer id.
         """
         index, cols = self.validated_columns(data)
-        t = _non_negative(t, "t")
+        t = non_negative(t, "t")
         return self._with_interval(
             self.formulas.conditional_expected_purchases,
             "expected_purchases",
@@ -508,7 +508,7 @@ class TransactionModel(BaseModel):
         """
         index, cols = self.validated_columns(data)
         both = self.formulas.conditional_expected_purchases_and_p_alive(
-            *self._theta, _non_negative(t, "t"), *cols
+            *self._theta, non_negative(t, "t"), *cols
         )
         n = len(index)
         values = {
@@ -536,17 +536,17 @@ class TransactionModel(BaseModel):
             raise NotImplementedError(f"{type(self).__name__} has no conditional P(X(T, T+t) = n)")
         fn = self.formulas.conditional_purchase_pmf
         index, cols = self.validated_columns(data)
-        scalars = (_non_negative(t, "t"), _count(n, "n"))
+        scalars = (non_negative(t, "t"), whole_count(n, "n"))
         return self._with_interval(fn, "purchase_probability", index, scalars, cols, interval, n_draws, seed)
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Expected purchases E[X(t)] of a new customer in (0, t], vectorised over ``t``."""
-        return np.asarray(self.formulas.expected_purchases(*self._theta, _non_negative(t, "t")))
+        return np.asarray(self.formulas.expected_purchases(*self._theta, non_negative(t, "t")))
 
     def purchase_count_pmf(self, t: Any, n: Any) -> FloatArray:
         """P(X(t) = n) for a new customer, vectorised over ``t`` and ``n``."""
         return np.asarray(
-            self.formulas.purchase_count_pmf(*self._theta, _non_negative(t, "t"), _count(n, "n"))
+            self.formulas.purchase_count_pmf(*self._theta, non_negative(t, "t"), whole_count(n, "n"))
         )
 
     def simulate(self, T: Any, *, size: int | None = None, seed: Any = None) -> pd.DataFrame:
@@ -569,7 +569,7 @@ class TransactionModel(BaseModel):
         T_arr = np.asarray(T, dtype=np.float64)
         if size is not None:
             T_arr = np.broadcast_to(T_arr, (size,)).copy()
-        T_arr = np.atleast_1d(_non_negative(T_arr, "T"))
+        T_arr = np.atleast_1d(non_negative(T_arr, "T"))
         rng = np.random.default_rng(seed)
         x, t_x = self.formulas.simulate(*self._theta, T_arr, rng)
         df = pd.DataFrame({"frequency": np.asarray(x, dtype=np.float64), "recency": t_x, "T": T_arr})
@@ -577,17 +577,3 @@ class TransactionModel(BaseModel):
         if getattr(self, "time_unit_", None) is not None:
             df.attrs["time_unit"] = self.time_unit_
         return df
-
-
-def _non_negative(value: Any, name: str) -> Any:
-    arr = real_number(value, name)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise DataError(f"{name} must be finite and non-negative, got {value!r}")
-    return arr if arr.ndim else float(arr)
-
-
-def _count(value: Any, name: str) -> Any:
-    arr = real_number(value, name)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        raise DataError(f"{name} must be a non-negative whole number, got {value!r}")
-    return arr.astype(np.float64) if arr.ndim else float(arr)

@@ -6,14 +6,10 @@ function is called without an Axes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-
-from clvlab.data.summary import _occasions, _read_log, _resolve_end
+from clvlab.data.summary import PurchaseOccasions
+from clvlab.data.summary import read_occasions as _read_occasions
 from clvlab.draws import HasDraws, ModelDraws, model_draws
 from clvlab.errors import DataError
 
@@ -74,14 +70,8 @@ def resolve_time_unit(mv: ModelView, time_unit: str | None) -> str:
     return time_unit
 
 
-@dataclass(frozen=True)
-class Occasions:
-    """Purchase occasions of a transaction log: one row per customer and calendar day."""
-
-    customer: pd.Index  # customer id per occasion
-    day: npt.NDArray[np.int64]  # calendar day (days since 1970-01-01) per occasion
-    birth: npt.NDArray[np.int64]  # the customer's first day, per occasion
-    end: int  # last day observed
+#: The history plots' view of a log: :class:`clvlab.data.summary.PurchaseOccasions`.
+Occasions = PurchaseOccasions
 
 
 def read_occasions(
@@ -92,25 +82,15 @@ def read_occasions(
     *,
     drop_after_end: bool = False,
     date_format: str | None = None,
-) -> Occasions:
-    """Purchase occasions of a log up to the end, read exactly as :func:`clvlab.rfm_summary` reads it.
-
-    The same reader and the same rules: dates (``date_format``), same-day purchases merged into one
-    occasion, ``observation_end`` defaulting to the last date in the log, and transactions after it
-    refused with :class:`DataError` unless ``drop_after_end`` is True.
-    """
-    log = _read_log(transactions, customer_id, datetime, None, False, date_format)
-    end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
-    keep = log.days <= end
-    occ = _occasions(log, None if keep.all() else keep, per_occasion=True)
-    assert occ.occasion_codes is not None
-    assert occ.occasion_days is not None
-    codes = occ.occasion_codes
-    return Occasions(
-        customer=log.ids(codes),
-        day=occ.occasion_days,
-        birth=occ.first[np.searchsorted(occ.codes, codes)],
-        end=end,
+) -> PurchaseOccasions:
+    """Purchase occasions of a log up to the end: :func:`clvlab.data.summary.read_occasions` (same rules)."""
+    return _read_occasions(
+        transactions,
+        customer_id,
+        datetime,
+        observation_end=observation_end,
+        drop_after_end=drop_after_end,
+        date_format=date_format,
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from clvlab.errors import DataError
-from clvlab.evaluation import _pair, actual_holdout_value, gains_curve, gini, top_share_lift
+from clvlab.evaluation import actual_holdout_value, gains_curve, gini, paired_values, top_share_lift
 from clvlab.plotting._common import new_axes
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _inputs(predicted: Any, actual: Any, column: str) -> tuple[pd.Series, pd.Ser
         predicted = pd.Series(np.asarray(predicted, dtype=np.float64).reshape(-1))
     if not isinstance(actual, pd.Series):
         actual = pd.Series(np.asarray(actual, dtype=np.float64).reshape(-1), index=predicted.index)
-    p, a = _pair(predicted, actual)
+    p, a = paired_values(predicted, actual)
     return pd.Series(p, index=predicted.index), pd.Series(a, index=predicted.index)
 
 
