@@ -15,6 +15,12 @@ import pytest
 import clvlab
 from clvlab import DataError, NotFittedError
 from clvlab.draws import HasDraws, model_draws
+from tests._contract import (
+    check_fit_returns_self_without_mutating,
+    check_hyperparameters_only,
+    check_refit_overwrites,
+    check_weights_equal_repeated_rows,
+)
 
 pytest.importorskip("pymc")
 cb = pytest.importorskip("clvlab.bayes")
@@ -41,26 +47,17 @@ def fitted(cdnow_summary):
 def test_constructor_holds_hyperparameters_only(model_cls):
     model = model_cls(**FAST)
     assert model.get_params() == model_cls().get_params() | FAST
-    assert not [k for k in vars(model) if k.endswith("_")]
-    assert repr(model) == f"{model_cls.__name__}(method='map', progressbar=False)"
-    assert model.set_params(draws=50) is model
-    assert model.draws == 50
-    with pytest.raises(ValueError, match="no hyperparameter"):
-        model.set_params(learning_rate=1)
+    check_hyperparameters_only(model, f"{model_cls.__name__}(method='map', progressbar=False)", "draws", 50)
 
 
 @pytest.mark.parametrize("model_cls", ALL_MODELS)
 def test_fit_returns_self_and_learned_state_ends_in_underscore(model_cls, cdnow_summary):
     data = cdnow_summary
-    before = data.copy(deep=True)
     model = model_cls(**FAST)
     hyper = set(model.get_params())
-    assert model.fit(data) is model
-    pd.testing.assert_frame_equal(data, before)  # never mutate the caller's frame
+    check_fit_returns_self_without_mutating(model, data)
     public = {k for k in vars(model) if not k.startswith("_")}
     assert public - hyper == {"idata_", "params_", "n_customers_", "time_unit_"}
-    assert list(model.params_.index) == list(model.param_names)
-    assert (model.params_ > 0).all()
     # Gamma-Gamma is fitted to the customers with repeat purchases, as its maximum-likelihood twin.
     assert model.n_customers_ == model_cls.mle_class().fit(data).n_customers_
     assert model.param_draws().shape == (1, len(model.param_names))  # MAP: the mode as one draw
@@ -82,24 +79,15 @@ def test_fit_returns_self_with_fitted_attributes(model_cls):
 
 @pytest.mark.parametrize("model_cls", ALL_MODELS)
 def test_fit_is_deterministic_and_refit_overwrites(model_cls, cdnow_summary, fitted):
-    model = model_cls(**FAST)
-    model.fit(cdnow_summary.sample(frac=0.5, random_state=0))
-    assert model.fit(cdnow_summary) is model
-    pd.testing.assert_series_equal(model.params_, fitted[model_cls].params_, check_exact=True)
+    model = check_refit_overwrites(lambda: model_cls(**FAST), cdnow_summary, fitted[model_cls])
     np.testing.assert_array_equal(model.param_draws(), fitted[model_cls].param_draws())
-    assert model.n_customers_ == fitted[model_cls].n_customers_
 
 
 @pytest.mark.parametrize("model_cls", ALL_MODELS)
 def test_weights_equal_repeated_rows(model_cls, cdnow_summary):
-    data = cdnow_summary.sample(n=800, random_state=1)
-    cols = list(model_cls.mle_class.data_columns)
-    agg = data.groupby(cols).size().rename("n").reset_index()
-    agg.attrs = data.attrs
-    weighted = _fit(model_cls, agg, weights="n")
-    plain = _fit(model_cls, data)
-    np.testing.assert_allclose(weighted.params_, plain.params_, rtol=1e-6)
-    assert weighted.n_customers_ == plain.n_customers_
+    check_weights_equal_repeated_rows(
+        lambda d, **kw: _fit(model_cls, d, **kw), cdnow_summary, list(model_cls.mle_class.data_columns)
+    )
 
 
 @pytest.mark.parametrize("model_cls", TRANSACTION_MODELS)
