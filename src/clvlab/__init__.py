@@ -12,6 +12,7 @@ from typing import Any
 from clvlab import datasets
 from clvlab._version import __version__
 from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
+from clvlab.data.subscriptions import subscription_summary, survivors_to_summary
 from clvlab.describe import compare_simple_clv, describe_customers
 from clvlab.errors import (
     ClvlabWarning,
@@ -23,7 +24,15 @@ from clvlab.errors import (
     UnidentifiedWarning,
 )
 from clvlab.evaluation import compare_models, evaluate
-from clvlab.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from clvlab.models import (
+    BetaDiscreteWeibull,
+    BetaGeo,
+    BetaGeoBetaBinom,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    ShiftedBetaGeometric,
+)
 from clvlab.persistence import load
 from clvlab.targeting import ACTION_SEGMENTS, VALUE_TIERS, predict_customer_value, segment_summary
 from clvlab.value import customer_lifetime_value
@@ -31,6 +40,7 @@ from clvlab.value import customer_lifetime_value
 __all__ = [
     "ACTION_SEGMENTS",
     "VALUE_TIERS",
+    "BetaDiscreteWeibull",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "ClvlabWarning",
@@ -42,6 +52,7 @@ __all__ = [
     "ModifiedBetaGeo",
     "NotFittedError",
     "ParetoNBD",
+    "ShiftedBetaGeometric",
     "UnidentifiedWarning",
     "__version__",
     "calibration_holdout_split",
@@ -56,6 +67,8 @@ __all__ = [
     "predict_customer_value",
     "rfm_summary",
     "segment_summary",
+    "subscription_summary",
+    "survivors_to_summary",
     "validate_summary",
 ]
 

@@ -243,10 +243,10 @@ def survivors_to_summary(
 ) -> pd.DataFrame:
     """A cohort's summary from its published survivor counts (active customers after 0, 1, ..., n periods).
 
-    ``active[0]`` is the cohort's size, ``active[t]`` the number still active after ``t`` periods
-    (Fader & Hardie 2007, Table 1: e.g. 1000, 631, 468, ...). Then ``active[t - 1] - active[t]``
-    customers were lost at period ``t`` (``duration = t, churned = True``) and ``active[n]`` are still
-    active after the last period (``duration = n, churned = False``).
+    ``active[0]`` is the cohort's size, ``active[t]`` the number still active after ``t`` periods (the
+    form in which Fader & Hardie 2007 publish their cohorts: 1000, 631, 468, ...). Then
+    ``active[t - 1] - active[t]`` customers were lost at period ``t`` (``duration = t, churned = True``)
+    and ``active[n]`` are still active after the last period (``duration = n, churned = False``).
 
     Parameters
     ----------

@@ -79,7 +79,7 @@ _BLOCK = 1 << 20
 def _log_s(g: FloatArray, d: FloatArray, c: FloatArray, t: FloatArray) -> FloatArray:
     """Log S(t) = log B(g, d + t^c) - log B(g, d) for t >= 0 (no checks)."""
     x = d + t**c
-    return gammaln(x) - gammaln(g + x) - gammaln(d) + gammaln(g + d)
+    return np.asarray(gammaln(x) - gammaln(g + x) - gammaln(d) + gammaln(g + d), dtype=np.float64)
 
 
 def log_survival(
@@ -349,7 +349,7 @@ def _tail_integral(g: FloatArray, d: FloatArray, c: FloatArray, n: FloatArray, m
     lo = m - 0.5
     p, q = g - 1.0 / c, 1.0 / c
     log_int = -np.log(c) + (1.0 / c - g) * np.log(a) + betaln(p, q) + np.log(betainc(p, q, a / (a + lo**c)))
-    return np.exp(gammaln(g) - betaln(g, d + n**c) + log_int)
+    return np.asarray(np.exp(gammaln(g) - betaln(g, d + n**c) + log_int), dtype=np.float64)
 
 
 def expected_residual_lifetime(

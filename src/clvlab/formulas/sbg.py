@@ -81,7 +81,7 @@ def _f(v: npt.ArrayLike) -> FloatArray:
 
 def _whole(v: FloatArray) -> npt.NDArray[np.bool_]:
     with np.errstate(invalid="ignore"):
-        return np.isfinite(v) & (np.floor(v) == v) & (v >= 0)
+        return np.asarray(np.isfinite(v) & (np.floor(v) == v) & (v >= 0), dtype=np.bool_)
 
 
 def _rows(
@@ -96,12 +96,12 @@ def _rows(
 
 def _log_rising(x: FloatArray, n: FloatArray) -> FloatArray:
     """Log of the rising factorial (x)_n = Gamma(x + n) / Gamma(x), x > 0, n >= 0."""
-    return gammaln(x + n) - gammaln(x)
+    return np.asarray(gammaln(x + n) - gammaln(x), dtype=np.float64)
 
 
 def _psi_diff(x: FloatArray, n: FloatArray) -> FloatArray:
     """psi(x + n) - psi(x), the derivative of :func:`_log_rising` in ``x``."""
-    return digamma(x + n) - digamma(x)
+    return np.asarray(digamma(x + n) - digamma(x), dtype=np.float64)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -138,9 +138,12 @@ def survival(gamma: npt.ArrayLike, delta: npt.ArrayLike, t: npt.ArrayLike) -> Fl
 
     Examples
     --------
+    FH 2007's "regular" cohort at its published estimates (tests/references.md [SBG-FH2007-REGULAR]):
+    of 1,000 customers the model keeps these after years 1-3 (the data: 631, 468, 382):
+
     >>> from clvlab.formulas import sbg
     >>> [round(float(1000 * s)) for s in sbg.survival(0.704, 1.182, [1, 2, 3])]
-    [627, 475, 385]
+    [627, 474, 388]
     """
     return np.exp(log_survival(gamma, delta, t))
 
@@ -334,9 +337,11 @@ def derl(
 
     Examples
     --------
+    A customer of FH 2007's "regular" cohort who has renewed 7 times, at 10% a year:
+
     >>> from clvlab.formulas import sbg
     >>> round(float(sbg.derl(0.704, 1.182, 0.1, 7, 0)), 3)
-    7.174
+    6.843
     """
     g, d, dr = _f(gamma), _f(delta), _f(discount_rate)
     ok, n, is_churn = _rows(duration, churned)
