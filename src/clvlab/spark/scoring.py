@@ -454,7 +454,8 @@ def _rank_and_segment(
     )
     settings = {
         "time_unit": unit,
-        "horizon": float(options["horizon"]),
+        # Spark's metadata is strict JSON: an infinite horizon is written as clvlab's files write it.
+        "horizon": float(options["horizon"]) if np.isfinite(options["horizon"]) else "Infinity",
         "discount_rate": float(options["discount_rate"]),
         "discount_period": float(options["discount_period"]),
         "method": options["method"],
@@ -481,5 +482,12 @@ def _rank_and_segment(
 
 
 def table_settings(table: DataFrame) -> dict[str, Any]:
-    """The settings a Spark targeting table records in its ``clv`` column's metadata."""
-    return dict(table.schema["clv"].metadata.get(METADATA_KEY, {}))
+    """The settings a Spark targeting table records in its ``clv`` column's metadata.
+
+    The same keys and values as the pandas table's ``attrs`` (time unit, horizon, discount rate and
+    period, method, segment thresholds), without its segment note.
+    """
+    settings = dict(table.schema["clv"].metadata.get(METADATA_KEY, {}))
+    if settings.get("horizon") == "Infinity":
+        settings["horizon"] = float("inf")
+    return settings
