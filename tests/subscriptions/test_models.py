@@ -340,3 +340,27 @@ def test_bdw_predictions_are_finite(regular):
     erl = model.predict_residual_lifetime(data)
     # c * gamma = 0.58 < 1 on this cohort: an infinite undiscounted residual lifetime
     assert np.isinf(erl["b"])
+
+
+@pytest.mark.parametrize("cls", [ShiftedBetaGeometric, BetaDiscreteWeibull])
+def test_predictions_grouped_by_distinct_rows_equal_the_formulas(cls, regular):
+    # 50,000 customers hold 120 distinct (duration, churned) rows: the predictions are evaluated once per
+    # distinct row and gathered back; they must equal the formulas evaluated customer by customer.
+    model = cls().fit(regular, weights="weights")
+    rng = np.random.default_rng(8)
+    n = 50_000
+    duration = rng.integers(1, 61, n)
+    churned = rng.random(n) < 0.3
+    margin = rng.uniform(5, 50, n)
+    data = pd.DataFrame({"duration": duration, "churned": churned, "margin": margin})
+    data.attrs["time_unit"] = "Y"
+    theta = tuple(model.params_)
+    dur, ch = duration.astype(float), churned.astype(float)
+    np.testing.assert_allclose(
+        model.subscriber_value(data, "margin", 0.05),
+        margin * model.formulas.derl(*theta, 0.05, dur, ch),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        model.predict_p_active(data, 4), model.formulas.p_active(*theta, 4.0, dur, ch), rtol=1e-12
+    )

@@ -20,7 +20,7 @@ from clvlab._guards import real_number
 from clvlab._types import FloatArray
 from clvlab.data._input import first_bad_row
 from clvlab.data.validation import as_pandas, validate_summary, weights_array
-from clvlab.draws import interval_quantiles
+from clvlab.draws import interval_quantiles, over_data_rows
 from clvlab.errors import DataError
 from clvlab.models.base import BaseModel
 
@@ -111,6 +111,33 @@ class ContractualModel(BaseModel):
         """
         super().fit(data, weights=weights)
         return self
+
+    def _with_interval(
+        self,
+        fn: Any,
+        name: str,
+        index: pd.Index,
+        scalars: tuple[Any, ...],
+        columns: tuple[FloatArray, ...],
+        interval: float | None,
+        n_draws: int,
+        seed: Any,
+    ) -> pd.Series | pd.DataFrame:
+        """As :meth:`BaseModel._with_interval`, the point value too evaluated once per distinct data row.
+
+        A subscriber base holds few distinct (duration, churned) rows: 10,000,000 monthly subscribers
+        have a few hundred, so the DERL's Gauss hypergeometric function is evaluated a few hundred times
+        (0.3 s instead of 90 s for the sBG's DERL of 10^7 subscribers), in bounded memory.
+        """
+        theta = np.asarray(self._theta, dtype=np.float64)[None, :]
+        (values,) = over_data_rows(fn, theta, columns, scalars, len(index), keep_draws=True)
+        series = pd.Series(values[0], index=index, name=name)
+        if interval is None:
+            return series
+        interval_quantiles(interval)  # a bad level is reported before any drawing
+        draws = self.param_draws(n_draws, seed)
+        _, lower, upper = over_data_rows(fn, draws, columns, scalars, len(index), interval=interval)
+        return pd.DataFrame({name: series, f"{name}_lower": lower, f"{name}_upper": upper}, index=index)
 
     # -- cohort curves -------------------------------------------------------------------------------
     def _curve(
