@@ -66,7 +66,7 @@ def test_month_ends_are_clipped():
         ("D", "2024-01-11", 10),
         ("W", "2024-01-22", 3),  # renewals on Jan 8, 15, 22
         ("Q", "2024-10-01", 3),  # Apr 1, Jul 1, Oct 1
-        ("Y", "2026-12-31", 2),
+        ("Y", "2026-01-01", 2),  # Jan 1 2025 and 2026
     ],
 )
 def test_other_periods(period, end, expected):
@@ -218,3 +218,36 @@ def test_survivors_as_shares_need_no_expansion():
     assert out["weights"].tolist() == pytest.approx([36.9, 16.3, 46.8])
     with pytest.raises(DataError, match="whole numbers"):
         survivors_to_summary([100.0, 63.1, 46.8], expand=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# dates after today
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def today_2024_07_01(monkeypatch):
+    import datetime
+
+    from clvlab.data import subscriptions
+
+    monkeypatch.setattr(subscriptions, "_today", lambda: datetime.date(2024, 7, 1))
+
+
+@pytest.mark.usefixtures("today_2024_07_01")
+def test_a_scheduled_cancellation_does_not_move_the_default_observation_end():
+    log = log_frame([(1, "2024-01-15", "2024-12-31"), (2, "2024-02-01", "2024-06-20")])
+    out = subscription_summary(log)
+    assert out.attrs["observation_end"] == "2024-06-20"
+    # customer 1 cancels at the end of the year: active after the 5 renewals up to June 20
+    assert out.loc[1, "duration"] == 5
+    assert bool(out.loc[1, "churned"]) is False
+
+
+@pytest.mark.usefixtures("today_2024_07_01")
+def test_dates_after_today_are_refused():
+    with pytest.raises(DataError, match=r"starting after today \(2024-07-01\).*customer 2"):
+        subscription_summary(log_frame([(1, "2024-01-15", None), (2, "2024-08-01", None)]))
+    with pytest.raises(DataError, match="observation_end 2024-12-31 is after today"):
+        subscription_summary(log_frame([(1, "2024-01-15", None)]), observation_end="2024-12-31")
+    # one day of grace (a timezone-aware date may be a day ahead of this machine's)
+    out = subscription_summary(log_frame([(1, "2024-01-15", None)]), observation_end="2024-07-02")
+    assert out.attrs["observation_end"] == "2024-07-02"

@@ -15,6 +15,7 @@ The period travels in ``df.attrs["time_unit"]`` (``"D"``, ``"W"``, ``"M"``, ``"Q
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,6 +82,17 @@ def _period_start(start: IntArray, k: IntArray, period: str) -> IntArray:
     return _add_months(start, k * _MONTHS[period])
 
 
+def _today() -> _dt.date:
+    """Today's date on this machine (local time); the tests replace this function to fix "today"."""
+    return _dt.date.today()
+
+
+def _latest_allowed_day() -> tuple[int, _dt.date]:
+    """The last day a start or an observation end may reach (one day of grace after today), and today."""
+    today = _today()
+    return (today - _dt.date(1970, 1, 1)).days + 1, today
+
+
 def _plain(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (for messages: 7, not np.int64(7))."""
     return value.item() if isinstance(value, np.generic) else value
@@ -121,8 +133,9 @@ def subscription_summary(
     period : {"M", "D", "W", "Q", "Y"}
         Contract period (see :data:`PERIODS`), recorded in ``df.attrs["time_unit"]``.
     observation_end : date-like, optional
-        Last day observed; defaults to the latest start or end date in the log. Ends after it count as
-        still active.
+        Last day observed, not after today; defaults to the latest start or end date in the log that is
+        not after today (an end dated in the future is a scheduled cancellation: the subscription is
+        active until then). Ends after ``observation_end`` count as still active.
     multiple : {"refuse", "first"}
         A customer with several subscriptions is refused (the default; the message says which); with
         ``"first"`` each customer's earliest subscription is summarised and the later ones ignored.
@@ -140,8 +153,9 @@ def subscription_summary(
     ------
     DataError
         For a missing column, an unknown period, unreadable or missing start dates, an end before its
-        start, a start after ``observation_end``, and (with ``multiple="refuse"``) a customer with
-        several subscriptions, overlapping ones named as such.
+        start, a start after ``observation_end`` or after today, an ``observation_end`` after today, and
+        (with ``multiple="refuse"``) a customer with several subscriptions, overlapping ones named as
+        such.
 
     Examples
     --------
@@ -178,10 +192,24 @@ def subscription_summary(
             f"{int(before.sum())} subscription(s) end before they start, first at row {pos} (customer "
             f"{_plain(ids.iloc[pos])!r}: {start} {_date(int(s_days[pos]))}, {end} {_date(int(e_days[pos]))})"
         )
+    limit, today = _latest_allowed_day()
+    if s_days.max() > limit:
+        pos = int(np.argmax(s_days))
+        raise DataError(
+            f"column {start!r} has subscription(s) starting after today ({today}), e.g. row {pos} (customer "
+            f"{_plain(ids.iloc[pos])!r}, {_date(int(s_days[pos]))}); fix these dates or drop those rows"
+        )
     if observation_end is None:
-        obs = int(max(s_days.max(), e_days[has_end].max(initial=s_days.max())))
+        # ends after today are scheduled cancellations, not observations: they do not move the end
+        past_ends = e_days[has_end & (e_days <= limit)]
+        obs = int(max(s_days.max(), past_ends.max(initial=s_days.max())))
     else:
         obs = to_day(observation_end, "observation_end", date_format)
+        if obs > limit:
+            raise DataError(
+                f"observation_end {_date(obs)} is after today ({today}): nobody can have been observed "
+                "until then; pass the last day the log covers, or leave observation_end out"
+            )
     late = s_days > obs
     if late.any():
         pos = int(np.flatnonzero(late)[0])
