@@ -79,7 +79,9 @@ class ModelDraws:
 
     def __post_init__(self) -> None:
         if self.bayesian != (self.posterior is not None):
-            raise ValueError("a Bayesian model's draws carry its posterior draws, and only a Bayesian model's do")
+            raise ValueError(
+                "a Bayesian model's draws carry its posterior draws, and only a Bayesian model's do"
+            )
 
     @property
     def formulas(self) -> ModuleType:
@@ -108,8 +110,23 @@ class ModelDraws:
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        """Parameter names, in the order of the draws' columns and of the formula functions."""
-        return tuple(self.mle.param_names)
+        """Parameter names in the order of the draws' columns: baselines, then covariate coefficients."""
+        return tuple(str(n) for n in self.mle.params_.index)
+
+    @property
+    def has_covariates(self) -> bool:
+        """Whether each customer has their own parameters (covariates)."""
+        return self.mle.has_covariates
+
+    def bind(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn(*params, *scalars, *data_columns)`` of a formula module as a function of the draws' columns.
+
+        The identity for a model without covariates. With covariates, the bound function takes
+        ``(*draw_params, *scalars, *columns)`` with the :meth:`columns` of the data (design columns last)
+        and computes each customer's parameters before calling ``fn``
+        (:meth:`clvlab.models.base.BaseModel.bind`). Every consumer evaluates formulas through this.
+        """
+        return self.mle.bind(fn)  # type: ignore[no-any-return]
 
     @property
     def estimate(self) -> dict[str, float]:

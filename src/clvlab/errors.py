@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ClvlabWarning",
     "ConvergenceError",
+    "CovariateWarning",
     "DataError",
     "DegenerateSegmentsWarning",
     "ModelFileError",
@@ -52,3 +53,7 @@ class ModelVersionWarning(ClvlabWarning):
 
 class UnidentifiedWarning(ClvlabWarning):
     """A fit reached a point where the data do not identify some parameters (a flat likelihood)."""
+
+
+class CovariateWarning(ClvlabWarning):
+    """A covariate is constant or collinear with others: its coefficient is not identified."""

@@ -371,7 +371,7 @@ def _log_likelihood(model: HasDraws, data: pd.DataFrame) -> tuple[float, int]:
     """Log-likelihood of the calibration columns at the model's parameters, and the number of rows."""
     md = model_draws(model)
     index, columns = md.columns(data)
-    ll = np.asarray(md.formulas.loglik(*md.estimate.values(), *columns), dtype=np.float64)
+    ll = np.asarray(md.bind(md.formulas.loglik)(*md.estimate.values(), *columns), dtype=np.float64)
     return float(ll.sum()), len(index)
 
 

@@ -341,9 +341,9 @@ n_draws, seed
     md = model_draws(transaction_model, "transaction", "transaction_model")
     _, columns = md.transaction_arrays(data)
     point = md.point_params()
-    table["p_alive"] = mean_over_draws(md.formulas.p_alive, point, columns)
+    table["p_alive"] = mean_over_draws(md.bind(md.formulas.p_alive), point, columns)
     if np.isfinite(horizon):
-        expected = md.formulas.conditional_expected_purchases
+        expected = md.bind(md.formulas.conditional_expected_purchases)
         table["expected_purchases"] = mean_over_draws(expected, point, columns, (float(horizon),))
     table["discounted_purchases"] = parts.discounted_purchases
     table["expected_spend"] = parts.expected_spend

@@ -110,8 +110,10 @@ def _discounted_purchases(
         return np.asarray(formulas.dert(*params, delta, *columns), dtype=np.float64)
     value_args = (horizon, discount_rate, discount_period, method)
     shape = np.broadcast_shapes(*(np.shape(p) for p in params))
-    draws = np.column_stack([np.broadcast_to(p, shape).reshape(-1) for p in params])
-    per_age = _per_age_table(md, draws, columns, value_args)
+    per_age = None
+    if not (shape and shape[-1] != 1):  # parameters per draw, not per customer (covariates)
+        draws = np.column_stack([np.broadcast_to(p, shape).reshape(-1) for p in params])
+        per_age = _per_age_table(md, draws, columns, value_args)
     if per_age is None:
 
         def expected(t: Any) -> FloatArray:
@@ -317,30 +319,39 @@ def clv_components(
     if interval is not None:
         quantiles = interval_quantiles(interval)  # a bad level is reported before any work
     index, columns = t_md.transaction_arrays(data)
-    _, (frequency, monetary_value) = s_md.spend_arrays(data)
-    x_m = (frequency, monetary_value)
+    _, x_m = s_md.spend_arrays(data)
     if len(x_m[0]) != len(index):
         raise DataError("the transaction and spend models read a different number of customers from data")
     value_args = (float(horizon), float(discount_rate), float(discount_period), method)
-    n_t = len(t_md.param_names)
-
-    def discounted(*args: Any) -> FloatArray:
-        return _discounted_purchases(t_md, args[:n_t], args[n_t:], *value_args)
+    discounted = _discounted_over(t_md, value_args)
+    spend_fn = s_md.bind(conditional_expected_spend)
 
     t_point, s_point = t_md.point_params(), s_md.point_params()
     if interval is None:
-        spend = mean_over_draws(conditional_expected_spend, s_point, x_m)
+        spend = mean_over_draws(spend_fn, s_point, x_m)
         return CustomerValue(index, spend, mean_over_draws(discounted, t_point, columns))
     if t_md.bayesian:
         n = min(len(t_point), len(s_point))
-        out = _clv_over_draws(t_md, t_point[:n], s_point[:n], columns, x_m, value_args, quantiles)
+        out = _clv_over_draws(t_md, s_md, t_point[:n], s_point[:n], columns, x_m, value_args, quantiles)
         return CustomerValue(index, out[0], out[1], out[2], out[3])
     t_draws = t_md.draws(n_draws, seed)
     # An independent stream for the spend model's draws: the two models were fitted separately.
     s_draws = s_md.draws(n_draws, np.random.default_rng(seed).integers(2**63))
-    _, _, lower, upper = _clv_over_draws(t_md, t_draws, s_draws, columns, x_m, value_args, quantiles)
-    spend = mean_over_draws(conditional_expected_spend, s_point, x_m)
+    _, _, lower, upper = _clv_over_draws(t_md, s_md, t_draws, s_draws, columns, x_m, value_args, quantiles)
+    spend = mean_over_draws(spend_fn, s_point, x_m)
     return CustomerValue(index, spend, mean_over_draws(discounted, t_point, columns), lower, upper)
+
+
+def _discounted_over(
+    md: ModelDraws, value_args: tuple[float, float, float, str]
+) -> Callable[..., FloatArray]:
+    """Discounted expected purchases as a function of ``(*draw_params, *columns)`` (``ModelDraws.bind``)."""
+    k = len(md.mle.param_names)
+
+    def discounted(*args: Any) -> FloatArray:
+        return _discounted_purchases(md, args[:k], args[k:], *value_args)
+
+    return md.bind(discounted)
 
 
 def payback_times(
@@ -369,7 +380,7 @@ def payback_times(
     _, columns = md.transaction_arrays(data)
     draws = md.point_params()
     params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
-    f = md.formulas.conditional_expected_purchases
+    f = md.bind(md.formulas.conditional_expected_purchases)
     out = np.empty(len(target))
     for sl in chunks(len(columns[0]), len(draws), budget=MEMORY_BUDGET):
         cols = tuple(c[sl] for c in columns)
@@ -390,10 +401,11 @@ def payback_times(
 
 def _clv_over_draws(
     md: ModelDraws,
+    s_md: ModelDraws,
     t_draws: FloatArray,
     s_draws: FloatArray,
     columns: tuple[FloatArray, ...],
-    x_m: tuple[FloatArray, FloatArray],
+    x_m: tuple[FloatArray, ...],
     value_args: tuple[float, float, float, str],
     quantiles: tuple[float, float],
 ) -> list[FloatArray]:
@@ -409,18 +421,21 @@ def _clv_over_draws(
     n_draws = len(t_draws)
     rows = distinct_rows(*columns, *x_m, repeats=n_draws)
     if rows is not None:
-        columns, x_m = tuple(c[rows[0]] for c in columns), (x_m[0][rows[0]], x_m[1][rows[0]])
+        columns, x_m = tuple(c[rows[0]] for c in columns), tuple(c[rows[0]] for c in x_m)
     n = len(columns[0])
     t_params = tuple(t_draws[:, [j]] for j in range(t_draws.shape[1]))
     s_params = tuple(s_draws[:, [j]] for j in range(s_draws.shape[1]))
-    per_age = _per_age_table(md, t_draws, columns, value_args)
+    # Per-customer parameters (covariates) have no shared per-(x, T) table.
+    per_age = None if md.has_covariates else _per_age_table(md, t_draws, columns, value_args)
+    discounted = _discounted_over(md, value_args)
+    spend_fn = s_md.bind(conditional_expected_spend)
     out = [np.empty(n) for _ in range(4)]  # spend, discounted, lower, upper
     for sl in chunks(n, n_draws, budget=MEMORY_BUDGET):
         cols = tuple(c[sl] for c in columns)
-        spend = conditional_expected_spend(s_params[0], s_params[1], s_params[2], x_m[0][sl], x_m[1][sl])
+        spend = spend_fn(*s_params, *(c[sl] for c in x_m))
         s_vals = np.broadcast_to(spend, (n_draws, len(cols[0])))
         if per_age is None:
-            d_vals = _discounted_purchases(md, t_params, cols, *value_args)
+            d_vals = np.broadcast_to(discounted(*t_params, *cols), (n_draws, len(cols[0])))
         else:
             table, code = per_age
             p_alive = np.asarray(md.formulas.p_alive(*t_params, *cols), dtype=np.float64)

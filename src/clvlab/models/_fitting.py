@@ -114,7 +114,7 @@ class FitResult:
     params: FloatArray
     log_likelihood: float  # total weighted log-likelihood, without the penalty
     covariance: FloatArray  # covariance of the natural-scale estimates (delta method)
-    log_covariance: FloatArray  # covariance of the log-scale estimates
+    log_covariance: FloatArray  # covariance on the working scale (log; coefficients as they are)
     n_iter: int
     flat: tuple[int, ...] = ()  # parameters along which the likelihood is flat (covariance unavailable)
 
@@ -135,12 +135,36 @@ def generic_total_and_grad(loglik_and_grad: LoglikAndGrad, data: Deduplicated) -
 
 
 class Objective:
-    """Weighted mean negative log-likelihood on the log scale, with an L2 penalty."""
+    """Weighted mean negative log-likelihood on the working scale, with L2 penalties.
 
-    def __init__(self, total_and_grad: TotalAndGrad, total_weight: float, penalizer: float) -> None:
+    The first ``n_positive`` parameters (all by default) are positive and optimised on the log scale,
+    penalised by ``penalizer * theta**2``; the others (covariate coefficients) are unconstrained,
+    optimised as they are and penalised by ``coef_penalizer * coef**2``.
+    """
+
+    def __init__(
+        self,
+        total_and_grad: TotalAndGrad,
+        total_weight: float,
+        penalizer: float,
+        n_positive: int | None = None,
+        coef_penalizer: float = 0.0,
+    ) -> None:
         self._fn = total_and_grad
         self._penalizer = penalizer
+        self._coef_penalizer = coef_penalizer
+        self._k = n_positive
         self.total_weight = total_weight
+
+    def natural(self, u: FloatArray) -> FloatArray:
+        """Natural-scale parameters of working-scale ``u``."""
+        k = len(u) if self._k is None else self._k
+        return np.concatenate([np.exp(u[:k]), u[k:]])
+
+    def jacobian(self, u: FloatArray) -> FloatArray:
+        """D theta / d u (diagonal): theta for the log-scale parameters, 1 for the coefficients."""
+        k = len(u) if self._k is None else self._k
+        return np.concatenate([np.exp(u[:k]), np.ones(len(u) - k)])
 
     def total_loglik(self, theta: FloatArray) -> float:
         """Weighted total log-likelihood at natural-scale ``theta`` (no penalty)."""
@@ -149,10 +173,18 @@ class Objective:
     def __call__(self, u: FloatArray) -> tuple[float, FloatArray]:
         """Objective and gradient at log-scale parameters ``u``."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            theta = np.exp(u)
+            k = len(u) if self._k is None else self._k
+            theta = self.natural(u)
             total, grad_theta = self._fn(theta)
-            value = -total / self.total_weight + self._penalizer * float(theta @ theta)
-            grad = -grad_theta * theta / self.total_weight + 2.0 * self._penalizer * theta * theta
+            pos, coef = theta[:k], theta[k:]
+            value = (
+                -total / self.total_weight
+                + self._penalizer * float(pos @ pos)
+                + self._coef_penalizer * float(coef @ coef)
+            )
+            grad = -grad_theta * self.jacobian(u) / self.total_weight
+            grad[:k] += 2.0 * self._penalizer * pos * pos
+            grad[k:] += 2.0 * self._coef_penalizer * coef
         if not np.isfinite(value) or not np.all(np.isfinite(grad)):
             # Steer the line search away from regions where the likelihood is not finite.
             return np.inf, np.zeros_like(u)
@@ -236,6 +268,8 @@ def maximise(
     param_names: Sequence[str],
     max_iter: int = 2000,
     warm: bool = False,
+    n_positive: int | None = None,
+    coef_penalizer: float = 0.0,
 ) -> FitResult:
     """Maximise the likelihood from ``initial`` (natural scale) and return the optimum with its curvature.
 
@@ -243,15 +277,18 @@ def maximise(
     until the gradient vanishes to rounding (BFGS can stop early on the flat ridges these
     likelihoods have, e.g. Pareto/NBD's beta). With ``warm=True`` (``initial`` is already close, e.g. a
     fit on a subsample) Newton goes first and BFGS only runs if it fails. A Hessian at the optimum
-    gives the covariance.
+    gives the covariance. With ``n_positive``, only the first ``n_positive`` parameters are positive
+    (log scale); the rest are unconstrained coefficients (penalised by ``coef_penalizer``).
 
     Raises
     ------
     ConvergenceError
         When the optimiser stops away from a stationary point or at a non-finite likelihood.
     """
-    objective = Objective(total_and_grad, total_weight, penalizer)
-    u0 = np.log(np.asarray(initial, dtype=np.float64))
+    objective = Objective(total_and_grad, total_weight, penalizer, n_positive, coef_penalizer)
+    init = np.asarray(initial, dtype=np.float64)
+    k = len(init) if n_positive is None else n_positive
+    u0 = np.concatenate([np.log(init[:k]), init[k:]])
     value0, _ = objective(u0)
     if not np.isfinite(value0):
         raise ConvergenceError(
@@ -280,7 +317,8 @@ def maximise(
             "check that recency and T are in a sensible time unit (weeks rather than seconds), and that the "
             "data hold enough repeat purchases to identify the model"
         )
-    theta = np.exp(u)
+    theta = objective.natural(u)
+    jac = objective.jacobian(u)
     hess_total = objective.hessian(u, grad) * total_weight
     eigval, eigvec = np.linalg.eigh(hess_total)
     flat: tuple[int, ...] = ()
@@ -294,7 +332,7 @@ def maximise(
     return FitResult(
         params=theta,
         log_likelihood=objective.total_loglik(theta),
-        covariance=np.asarray(cov_u * np.outer(theta, theta), dtype=np.float64),
+        covariance=np.asarray(cov_u * np.outer(jac, jac), dtype=np.float64),
         log_covariance=np.asarray(cov_u, dtype=np.float64),
         n_iter=n_iter,
         flat=flat,

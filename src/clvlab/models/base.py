@@ -19,11 +19,14 @@ from scipy import stats
 
 from clvlab._guards import non_negative, real_scalar, whole_count
 from clvlab._types import FloatArray
+from clvlab.covariates import Design
 from clvlab.data.validation import summary_time_unit, validate_summary, weights_array
 from clvlab.draws import ModelDraws, over_data_rows
 from clvlab.draws import interval_quantiles as _interval_quantiles
 from clvlab.errors import ClvlabWarning, DataError, NotFittedError, UnidentifiedWarning
 from clvlab.formulas._contract import ConditionalPmfFormulas, FastFitFormulas
+from clvlab.models._covariates import Links, covariate_total_and_grad, deduplicate_with_covariates
+from clvlab.models._covariates import bind as bind_covariates
 from clvlab.models._fitting import (
     Deduplicated,
     TotalAndGrad,
@@ -53,9 +56,13 @@ class Hyperparameters:
         """Return the constructor's hyperparameters."""
         raise NotImplementedError
 
+    def _hyperparameter_names(self) -> set[str]:
+        """Names :meth:`set_params` accepts (those of :meth:`get_params`, and optional ones left unset)."""
+        return set(self.get_params())
+
     def set_params(self, **params: Any) -> Self:
         """Set hyperparameters; unknown names raise :class:`ValueError`."""
-        valid = self.get_params()
+        valid = self._hyperparameter_names()
         for key, value in params.items():
             if key not in valid:
                 raise ValueError(
@@ -86,6 +93,9 @@ class BaseModel(Hyperparameters):
     role: ClassVar[str] = "spend"
     #: Whether the model counts discrete purchase opportunities (BG/BB) rather than continuous time.
     discrete: ClassVar[bool] = False
+    #: Covariate processes and the parameters each scales: process -> ((parameter, sign), ...); customer
+    #: i's parameter is the baseline times exp(sign * z_i' g) (see :mod:`clvlab.models._covariates`).
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {}
     #: The formula module holding ``loglik_and_grad`` and the predictions.
     formulas: ClassVar[ModuleType]
     #: Columns holding whole numbers.
@@ -93,13 +103,38 @@ class BaseModel(Hyperparameters):
     #: Names of the recency and age columns for the recency <= age check.
     _recency_age: ClassVar[tuple[str | None, str | None]] = ("recency", "T")
 
-    def __init__(self, penalizer: float = 0.0) -> None:
+    def __init__(
+        self, penalizer: float = 0.0, *, covariate_penalizer: float = 0.0, **covariates: Any
+    ) -> None:
         self.penalizer = penalizer
+        self.covariate_penalizer = covariate_penalizer
+        unknown = set(covariates) - {f"{p}_covariates" for p in self.covariate_links}
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected argument(s) {sorted(unknown)}")
+        for process in self.covariate_links:
+            setattr(self, f"{process}_covariates", covariates.get(f"{process}_covariates"))
 
     # -- scikit-learn style hyperparameter access ---------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Return the constructor's hyperparameters."""
-        return {"penalizer": self.penalizer}
+        """Return the constructor's hyperparameters (covariate arguments only when set)."""
+        out: dict[str, Any] = {"penalizer": self.penalizer}
+        out |= {f"{p}_covariates": v for p, v in self._covariate_specs().items()}
+        if self.covariate_penalizer:
+            out["covariate_penalizer"] = self.covariate_penalizer
+        return out
+
+    def _hyperparameter_names(self) -> set[str]:
+        return {"penalizer", "covariate_penalizer", *(f"{p}_covariates" for p in self.covariate_links)}
+
+    def _covariate_specs(self) -> dict[str, Any]:
+        """The covariate specification of each process that has one, in ``covariate_links`` order."""
+        specs = {p: getattr(self, f"{p}_covariates", None) for p in self.covariate_links}
+        return {p: v for p, v in specs.items() if v is not None}
+
+    @property
+    def has_covariates(self) -> bool:
+        """Whether the fitted model has per-customer parameters from covariates."""
+        return bool(getattr(self, "covariates_", None))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -129,7 +164,37 @@ class BaseModel(Hyperparameters):
         self._check_fitted()
         self._check_time_unit(data)
         index, cols = self._validate(data)
-        return index, tuple(cols[c] for c in self.data_columns)
+        columns = tuple(cols[c] for c in self.data_columns)
+        if self.has_covariates:
+            z = np.column_stack([d.matrix(data) for d in self.covariates_.values()])
+            columns += tuple(np.ascontiguousarray(z[:, j]) for j in range(z.shape[1]))
+        return index, columns
+
+    def bind(self, fn: Any) -> Any:
+        """A formula function ``fn(*params, *scalars, *data_columns)`` of the model's parameter vector.
+
+        For a model without covariates, ``fn`` itself. With covariates, a function of
+        ``(*baselines, *coefficients, *scalars, *data_columns, *design_columns)`` (the columns of
+        :meth:`validated_columns`) that computes each customer's parameters and calls ``fn`` with them.
+        """
+        if not self.has_covariates:
+            return fn
+        return bind_covariates(fn, len(self.param_names), *self._covariate_layout())
+
+    def _covariate_layout(self) -> tuple[Links, list[tuple[str, int]]]:
+        names = list(self.param_names)
+        links = {
+            p: tuple((names.index(name), sign) for name, sign in self.covariate_links[p])
+            for p in self.covariates_
+        }
+        return links, [(p, len(d.columns)) for p, d in self.covariates_.items()]
+
+    def _no_covariates(self, what: str) -> None:
+        if self.has_covariates:
+            raise DataError(
+                f"{type(self).__name__} has covariates, so {what} depends on the customer's attributes; "
+                "use clvlab.acquisition_value(model, profiles, ...) for a new customer of given attributes"
+            )
 
     def _check_time_unit(self, data: Any) -> None:
         """Refuse data in another time unit than the fit's; warn when a time-based model cannot tell.
@@ -190,10 +255,66 @@ class BaseModel(Hyperparameters):
         -------
         self
         """
+        if self._covariate_specs():
+            return self._fit_with_covariates(data, weights)
         columns, w = self._fit_arrays(data, weights)
-        return self._fit_deduplicated(deduplicate(columns, w), data)
+        self._fit_deduplicated(deduplicate(columns, w), data)
+        return self
 
-    def _fit_deduplicated(self, dedup: Deduplicated, data: Any) -> Self:
+    def _fit_rows(self, columns: tuple[FloatArray, ...]) -> Any:
+        """Rows the likelihood uses (all; Gamma-Gamma: customers with repeat purchases)."""
+        return np.ones(len(columns[0]), dtype=bool)
+
+    def _fit_with_covariates(self, data: Any, weights: Any) -> Self:
+        """Maximum likelihood in the baselines and the covariate coefficients (exact gradients)."""
+        specs = self._covariate_specs()
+        if not self.covariate_links:
+            raise DataError(f"{type(self).__name__} takes no covariates")
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(
+                "a model with covariates is fitted on a pandas DataFrame holding the covariate columns"
+            )
+        coef_penalizer = float(real_scalar(self.covariate_penalizer, "covariate_penalizer"))
+        if not (np.isfinite(coef_penalizer) and coef_penalizer >= 0):
+            raise ValueError(
+                f"covariate_penalizer must be a non-negative number, got {self.covariate_penalizer!r}"
+            )
+        self._fit_arrays(data, weights)  # the model's own checks of the data and weights
+        _, cols = self._validate(data)
+        columns = tuple(cols[c] for c in self.data_columns)
+        w = weights_array(data, weights, len(columns[0]))
+        designs: dict[str, Design] = {}
+        blocks = []
+        for process in self.covariate_links:
+            if process in specs:
+                designs[process], z_p = Design.fit(specs[process], data, process)
+                blocks.append(z_p)
+        z = np.column_stack(blocks)
+        rows = self._fit_rows(columns) & (w > 0)
+        cols_d, z_d, w_d = deduplicate_with_covariates(tuple(c[rows] for c in columns), z[rows], w[rows])
+        # Baselines from the model without covariates on the same rows, coefficients from zero.
+        start = self._fit_deduplicated(deduplicate(cols_d, w_d), data, store=False).params
+        self.covariates_ = designs
+        links, sizes = self._covariate_layout()
+        k = len(self.param_names)
+        total_and_grad = covariate_total_and_grad(
+            self._total_and_grad, self.formulas.loglik_and_grad, cols_d, z_d, w_d, k, links, sizes
+        )
+        names = list(self.param_names) + [f"{p}:{c}" for p, d in designs.items() for c in d.columns]
+        result = maximise(
+            total_and_grad,
+            float(w_d.sum()),
+            np.concatenate([start, np.zeros(len(names) - k)]),
+            float(self.penalizer),
+            model_name=type(self).__name__,
+            param_names=names,
+            n_positive=k,
+            coef_penalizer=coef_penalizer,
+        )
+        self._store_fit(result, names, float(w_d.sum()), data)
+        return self
+
+    def _fit_deduplicated(self, dedup: Deduplicated, data: Any, *, store: bool = True) -> Any:
         """Fit on validated, de-duplicated weighted rows (``data`` only supplies the time unit).
 
         The Bayesian twins call this with the rows their likelihood Op uses, so the data are validated
@@ -227,12 +348,20 @@ class BaseModel(Hyperparameters):
             param_names=self.param_names,
             warm=warm,
         )
-        names = list(self.param_names)
+        if not store:
+            return result
+        if hasattr(self, "covariates_"):
+            del self.covariates_
+        self._store_fit(result, list(self.param_names), float(dedup.weights.sum()), data)
+        return self
+
+    def _store_fit(self, result: Any, names: list[str], total_weight: float, data: Any) -> None:
+        """Learned state from an optimum; warnings when the data do not identify some parameters."""
         self.params_ = pd.Series(result.params, index=names, name="estimate")
         self.covariance_ = pd.DataFrame(result.covariance, index=names, columns=names)
         self._log_covariance = result.log_covariance
         self.log_likelihood_ = result.log_likelihood
-        self.n_customers_ = float(dedup.weights.sum())
+        self.n_customers_ = total_weight
         k = len(names)
         self.aic_ = 2 * k - 2 * self.log_likelihood_
         self.bic_ = k * np.log(self.n_customers_) - 2 * self.log_likelihood_
@@ -247,11 +376,10 @@ class BaseModel(Hyperparameters):
                 "observation period, or a model the data identify, gives standard errors."
                 + self._dropout_note([names[i] for i in result.flat]),
                 UnidentifiedWarning,
-                stacklevel=3,  # the caller of fit()
+                stacklevel=4,  # the caller of fit()
             )
         else:
             self._warn_weakly_identified()
-        return self
 
     def _dropout_note(self, names: list[str]) -> str:
         """What an unidentified drop-out process means for P(alive) and the segments ('' otherwise)."""
@@ -271,7 +399,7 @@ class BaseModel(Hyperparameters):
         Identified fits stay far below that (CDNOW: every log-scale standard error <= 0.53 for the four
         models), unidentified ones far above it (online retail, BG/NBD: 3.0 and 3.3 for a and b).
         """
-        se_log = np.sqrt(np.diag(self._log_covariance))
+        se_log = np.sqrt(np.diag(self._log_covariance))[: len(self.param_names)]
         wide = [i for i, se in enumerate(se_log) if se > _WEAK_LOG_SE]
         if not wide:
             return
@@ -288,7 +416,7 @@ class BaseModel(Hyperparameters):
             f"{'them' if len(wide) > 1 else 'it'} are uncertain."
             + self._dropout_note([names[i] for i in wide]),
             UnidentifiedWarning,
-            stacklevel=4,  # the caller of fit()
+            stacklevel=5,  # the caller of fit()
         )
 
     @classmethod
@@ -350,8 +478,9 @@ class BaseModel(Hyperparameters):
         """Draws of the parameters from their asymptotic sampling distribution.
 
         Normal on the log scale (where the model was fitted) with the inverse Hessian as covariance,
-        mapped back to the natural scale. Returns an array of shape (n_draws, n_params), columns in
-        :attr:`param_names` order.
+        mapped back to the natural scale (covariate coefficients: normal as they are). Returns an array
+        of shape (n_draws, n_params), columns in the order of ``params_`` (:attr:`param_names`, then
+        any covariate coefficients).
         """
         self._check_fitted()
         cov = getattr(self, "_log_covariance", None)
@@ -370,8 +499,11 @@ class BaseModel(Hyperparameters):
                 f"this {type(self).__name__}'s parameter covariance is not positive definite, so intervals "
                 "are unavailable; refit the model"
             ) from None
-        z = rng.standard_normal((int(n_draws), len(self.param_names)))
-        return np.asarray(np.exp(np.log(self.params_.to_numpy())[None, :] + z @ chol.T), dtype=np.float64)
+        est = self.params_.to_numpy()
+        k = len(self.param_names)
+        z = rng.standard_normal((int(n_draws), len(est)))
+        u = np.concatenate([np.log(est[:k]), est[k:]])[None, :] + z @ chol.T
+        return np.asarray(np.concatenate([np.exp(u[:, :k]), u[:, k:]], axis=1), dtype=np.float64)
 
     def _with_interval(
         self,
@@ -389,6 +521,7 @@ class BaseModel(Hyperparameters):
         The bounds are quantiles over asymptotic draws (:func:`clvlab.draws.over_data_rows`: distinct data
         rows once, in bounded memory).
         """
+        fn = self.bind(fn)
         point = np.asarray(fn(*self._theta, *scalars, *columns), dtype=np.float64)
         series = pd.Series(np.broadcast_to(point, (len(index),)).copy(), index=index, name=name)
         if interval is None:
@@ -415,14 +548,15 @@ class BaseModel(Hyperparameters):
         se_log = np.sqrt(np.diag(self._log_covariance))
         z = stats.norm.ppf(1 - alpha / 2)
         pct = f"{100 * (1 - alpha):g}%"
+        positive = np.arange(len(est)) < len(self.param_names)
         table = pd.DataFrame(
             {
                 "estimate": est,
                 "std_error": se,
-                f"lower {pct}": est * np.exp(-z * se_log),
-                f"upper {pct}": est * np.exp(z * se_log),
+                f"lower {pct}": np.where(positive, est * np.exp(-z * se_log), est - z * se),
+                f"upper {pct}": np.where(positive, est * np.exp(z * se_log), est + z * se),
             },
-            index=pd.Index(self.param_names, name="parameter"),
+            index=pd.Index(self.params_.index, name="parameter"),
         )
         extras = pd.DataFrame(
             {"estimate": [self.log_likelihood_, self.aic_, self.bic_, self.n_customers_]},
@@ -507,7 +641,7 @@ class TransactionModel(BaseModel):
             ``expected_purchases`` and ``p_alive``, indexed by customer id.
         """
         index, cols = self.validated_columns(data)
-        both = self.formulas.conditional_expected_purchases_and_p_alive(
+        both = self.bind(self.formulas.conditional_expected_purchases_and_p_alive)(
             *self._theta, non_negative(t, "t"), *cols
         )
         n = len(index)
@@ -541,10 +675,12 @@ class TransactionModel(BaseModel):
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Expected purchases E[X(t)] of a new customer in (0, t], vectorised over ``t``."""
+        self._no_covariates("E[X(t)] of a new customer")
         return np.asarray(self.formulas.expected_purchases(*self._theta, non_negative(t, "t")))
 
     def purchase_count_pmf(self, t: Any, n: Any) -> FloatArray:
         """P(X(t) = n) for a new customer, vectorised over ``t`` and ``n``."""
+        self._no_covariates("P(X(t) = n) of a new customer")
         return np.asarray(
             self.formulas.purchase_count_pmf(*self._theta, non_negative(t, "t"), whole_count(n, "n"))
         )
@@ -566,6 +702,7 @@ class TransactionModel(BaseModel):
         pandas.DataFrame
             ``frequency``, ``recency`` and ``T`` for each simulated customer.
         """
+        self._no_covariates("simulating customers")
         T_arr = np.asarray(T, dtype=np.float64)
         if size is not None:
             T_arr = np.broadcast_to(T_arr, (size,)).copy()

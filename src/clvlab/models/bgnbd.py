@@ -44,6 +44,10 @@ class BetaGeo(TransactionModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {
+        "purchase": (("alpha", -1),),
+        "dropout": (("a", 1), ("b", 1)),
+    }
     dropout_params = ("a", "b")
     formulas: ClassVar[ModuleType] = _formulas
 

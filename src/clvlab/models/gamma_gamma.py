@@ -47,6 +47,7 @@ class GammaGamma(BaseModel):
     """
 
     param_names = ("p", "q", "gamma")
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {"spend": (("gamma", 1),)}
     data_columns = ("frequency", "monetary_value")
     formulas: ClassVar[ModuleType] = _formulas
     _recency_age = (None, None)
@@ -68,6 +69,9 @@ class GammaGamma(BaseModel):
         if not repeat.any():
             raise DataError("no customer has a repeat purchase: the Gamma-Gamma model needs frequency > 0")
         return (x[repeat], m[repeat]), w[repeat]
+
+    def _fit_rows(self, columns: tuple[FloatArray, ...]) -> Any:
+        return columns[0] > 0
 
     def _initial_params(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> FloatArray:
         mean_spend = float(weights @ columns[1]) / float(weights.sum())
@@ -96,10 +100,12 @@ class GammaGamma(BaseModel):
 
     def expected_spend(self) -> float:
         """Population mean transaction value p gamma / (q - 1) (infinite when q <= 1)."""
+        self._no_covariates("the population mean spend")
         return float(self.formulas.expected_spend(*self._theta))
 
     def simulate(self, frequency: Any, *, seed: Any = None) -> pd.DataFrame:
         """Draw mean spends for customers with the given repeat purchase counts (all >= 1)."""
+        self._no_covariates("simulating spend")
         x = np.atleast_1d(np.asarray(frequency, dtype=np.float64))
         if np.any(x < 1) or np.any(x != np.round(x)):
             raise DataError("frequency must hold whole numbers >= 1 to simulate spend")

@@ -34,6 +34,10 @@ class ParetoNBD(TransactionModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {
+        "purchase": (("alpha", -1),),
+        "dropout": (("beta", -1),),
+    }
     dropout_params = ("s", "beta")
     formulas: ClassVar[ModuleType] = _formulas
 
