@@ -347,10 +347,11 @@ def test_pickle_renamed_json_is_refused_without_unpickling(tmp_path, monkeypatch
 
 
 def test_newer_format_version_asks_to_upgrade(tmp_path, valid_doc):
-    valid_doc["format_version"] = 2
+    # Version 2 (covariates, issue 17) is read; a version beyond this clvlab's is refused.
+    valid_doc["format_version"] = 3
     valid_doc["clvlab_version"] = "9.0.0"
     with pytest.raises(
-        ModelFileError, match=r"saved by a newer clvlab \(clvlab 9.0.0, format version 2\).*upgrade"
+        ModelFileError, match=r"saved by a newer clvlab \(clvlab 9.0.0, format version 3\).*upgrade"
     ):
         load(_write(tmp_path, valid_doc, rechecksum=False))
 

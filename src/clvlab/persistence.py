@@ -21,7 +21,8 @@ One UTF-8 JSON object (written indented, with a trailing newline) with exactly t
 ``format`` : str
     Always ``"clvlab-model"``; identifies the file.
 ``format_version`` : int
-    Version of this layout, ``1``. A file with a newer version is refused with a request to upgrade.
+    Version of this layout: ``1``, or ``2`` for a model with covariates (which adds the ``covariates``
+    field). A file with a newer version than this clvlab reads is refused with a request to upgrade.
 ``clvlab_version`` : str
     ``clvlab.__version__`` of the clvlab that saved the file. Loading with another version warns
     (:class:`ModelVersionWarning`) but proceeds.
@@ -29,11 +30,14 @@ One UTF-8 JSON object (written indented, with a trailing newline) with exactly t
     Class name, one of ``"BetaGeo"``, ``"ParetoNBD"``, ``"ModifiedBetaGeo"``, ``"BetaGeoBetaBinom"``,
     ``"GammaGamma"``.
 ``hyperparameters`` : object
-    ``model.get_params()``: constructor argument name -> JSON scalar (e.g. ``{"penalizer": 0.0}``). Its
-    keys must be exactly the class's hyperparameter names.
+    ``model.get_params()``: constructor argument name -> JSON scalar (e.g. ``{"penalizer": 0.0}``), or a
+    list of column names for a covariate specification. Its keys must be hyperparameters of the class.
 ``params`` : object
-    Parameter name -> estimate (a positive, finite number), keys exactly the class's ``param_names``
-    (written in that order).
+    Parameter name -> estimate, keys exactly the class's ``param_names`` (positive, finite numbers),
+    then the covariate coefficients (``"purchase:channel[T.web]"``, finite numbers), in that order.
+``covariates`` : object (format version 2 only)
+    Process -> the fitted covariate encoding (:meth:`clvlab.covariates.Design.to_dict`: formula, design
+    columns, variables, categorical levels, transform state).
 ``covariance`` : list of lists or null
     Covariance matrix of the estimates (``covariance_``), rows and columns in ``param_names`` order;
     null for a model without one (built with ``from_params``).
@@ -95,7 +99,8 @@ import pandas as pd
 
 from clvlab._guards import require_regular_file, write_atomically
 from clvlab._version import __version__
-from clvlab.errors import ModelFileError, ModelVersionWarning, NotFittedError
+from clvlab.covariates import Design
+from clvlab.errors import DataError, ModelFileError, ModelVersionWarning, NotFittedError
 
 if TYPE_CHECKING:
     from clvlab.models.base import BaseModel
@@ -115,7 +120,7 @@ __all__ = [
 #: Value of the ``format`` field.
 FORMAT = "clvlab-model"
 #: The newest ``format_version`` this clvlab writes and reads.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MODELS: dict[str, type[BaseModel]] = {}
 #: The only classes a file may name: the ``model`` field is looked up here and nowhere else. Read-only;
 #: filled by :func:`register_model` (``BetaGeo``, ``ParetoNBD``, ``ModifiedBetaGeo``,
@@ -253,11 +258,12 @@ def _to_document(model: BaseModel) -> dict[str, Any]:
         raise TypeError(f"cannot save a {name}: only the clvlab models {sorted(MODEL_REGISTRY)} can be saved")
     if not hasattr(model, "params_"):
         raise NotFittedError(f"this {name} is not fitted yet; call fit(data) before saving it")
-    names = list(model.param_names)
+    names = [str(n) for n in model.params_.index]
     params = model.params_
+    covariates = getattr(model, "covariates_", None) or {}
     fields: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 2 if covariates else 1,
         "clvlab_version": __version__,
         "model": name,
         "hyperparameters": {k: _hyperparameter(name, k, v) for k, v in model.get_params().items()},
@@ -272,6 +278,8 @@ def _to_document(model: BaseModel) -> dict[str, Any]:
         "time_unit": _encode_time_unit(_attr(model, "time_unit_")),
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if covariates:
+        fields["covariates"] = {p: d.to_dict() for p, d in covariates.items()}
     fields["checksum"] = _checksum(fields)
     return fields
 
@@ -285,6 +293,12 @@ def _hyperparameter(model_name: str, key: str, value: Any) -> Any:
         value = value.item()
     if value is None or isinstance(value, bool | int | str):
         return value
+    if (
+        key.endswith("_covariates")
+        and isinstance(value, list | tuple)
+        and all(isinstance(v, str) for v in value)
+    ):
+        return list(value)
     if isinstance(value, float) and math.isfinite(value):
         return value
     raise ValueError(
@@ -414,10 +428,15 @@ def _load_json(source: Path) -> BaseModel:
     if not isinstance(saved_version, str):
         raise fail(f"invalid clvlab_version {saved_version!r} (expected a string)")
 
+    if version < 2 and "covariates" in doc:
+        raise fail("a format version 1 file cannot hold covariates")
     model = cls(**_hyperparameters(doc["hyperparameters"], cls, fail))
-    names = list(cls.param_names)
-    params = _params(doc["params"], cls, fail)
+    designs = _covariates(doc.get("covariates"), cls, fail)
+    names = list(cls.param_names) + [f"{p}:{c}" for p, d in designs.items() for c in d.columns]
+    params = _params(doc["params"], cls, fail, names)
     model.params_ = pd.Series(params, index=names, name="estimate")
+    if designs:
+        model.covariates_ = designs
     covariance = _matrix(doc["covariance"], len(names), "covariance", fail)
     if covariance is not None:
         model.covariance_ = pd.DataFrame(covariance, index=names, columns=names)
@@ -534,25 +553,52 @@ def _decode_float(value: Any, field: str, fail: _Fail) -> float:
 
 
 def _hyperparameters(value: Any, cls: type[BaseModel], fail: _Fail) -> dict[str, Any]:
-    expected = set(cls().get_params())
+    required = set(cls().get_params())
+    allowed = cls()._hyperparameter_names()
     if not isinstance(value, dict):
         raise fail(f"invalid hyperparameters {value!r} (expected an object)")
-    if set(value) != expected:
-        raise fail(f"hyperparameters {sorted(value)} do not match {cls.__name__}'s {sorted(expected)}")
+    if not (required <= set(value) <= allowed):
+        raise fail(
+            f"hyperparameters {sorted(value)} do not match {cls.__name__}'s {sorted(required)} "
+            f"(optional: {sorted(allowed - required)})"
+        )
     for key, v in value.items():
-        if isinstance(v, dict | list):
+        listed = isinstance(v, list) and key.endswith("_covariates") and all(isinstance(c, str) for c in v)
+        if isinstance(v, dict) or (isinstance(v, list) and not listed):
             raise fail(f"invalid hyperparameter {key}={v!r} (expected a number, string, bool or null)")
     return dict(value)
 
 
-def _params(value: Any, cls: type[BaseModel], fail: _Fail) -> np.ndarray[Any, np.dtype[np.float64]]:
-    names = list(cls.param_names)
+def _covariates(value: Any, cls: type[BaseModel], fail: _Fail) -> dict[str, Design]:
+    """The fitted covariate encodings of a format-2 file (none when the field is absent)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        raise fail(f"invalid covariates {value!r} (expected an object of process -> encoding)")
+    designs: dict[str, Design] = {}
+    for process in cls.covariate_links:  # in the model's order, as the coefficients are
+        if process in value:
+            try:
+                designs[process] = Design.from_dict(value[process])
+            except (KeyError, TypeError, ValueError, DataError) as exc:
+                raise fail(f"invalid covariates.{process}: {exc}") from None
+    if set(value) != set(designs):
+        raise fail(
+            f"covariates {sorted(value)} are not processes of {cls.__name__}: {list(cls.covariate_links)}"
+        )
+    return designs
+
+
+def _params(
+    value: Any, cls: type[BaseModel], fail: _Fail, names: list[str]
+) -> np.ndarray[Any, np.dtype[np.float64]]:
     if not isinstance(value, dict):
         raise fail(f"invalid params {value!r} (expected an object of parameter name -> value)")
     if set(value) != set(names):
         raise fail(f"params {sorted(value)} do not match {cls.__name__}'s parameters {names}")
     arr = np.array([_decode_float(value[k], f"params.{k}", fail) for k in names], dtype=np.float64)
-    bad = ~np.isfinite(arr) | (arr <= 0)
+    positive = np.arange(len(names)) < len(cls.param_names)
+    bad = ~np.isfinite(arr) | ((arr <= 0) & positive)
     if bad.any():
         k = names[int(np.flatnonzero(bad)[0])]
         raise fail(f"parameter {k}={value[k]!r} must be positive and finite")

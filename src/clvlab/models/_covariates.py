@@ -109,7 +109,9 @@ def covariate_total_and_grad(
         parts = []
         for p in range(n_patterns):
             rows = key == p
-            parts.append((pat[p], per_pattern(tuple(c[rows] for c in columns), weights[rows])))
+            # The grouped likelihoods expect distinct rows in deduplicate's order.
+            sub = deduplicate([c[rows] for c in columns], weights[rows])
+            parts.append((pat[p], per_pattern(sub.columns, sub.weights)))
 
         def by_pattern(theta: FloatArray) -> tuple[float, FloatArray]:
             total = 0.0

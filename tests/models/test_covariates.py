@@ -1,0 +1,269 @@
+"""Covariates in the maximum-likelihood models (issue 17): design, likelihood, recovery, scoring, files."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import clvlab
+from clvlab import DataError
+from clvlab.covariates import Design
+from clvlab.errors import CovariateWarning, DegenerateSegmentsWarning
+from clvlab.formulas import bgnbd, pareto_nbd
+from clvlab.models import _covariates
+from clvlab.models._covariates import covariate_total_and_grad, row_params
+
+SIM = {"BetaGeo": bgnbd.simulate, "ParetoNBD": pareto_nbd.simulate}
+
+
+@pytest.fixture(scope="module")
+def cdnow_cov(cdnow_summary):
+    """The CDNOW calibration summary with each customer's acquisition month and first purchase value."""
+    log = clvlab.datasets.load_cdnow_transactions()
+    first = log.sort_values(["customer_id", "date"]).groupby("customer_id").first()
+    month = first["date"].dt.month.map({1: "Jan", 2: "Feb", 3: "Mar"})
+    attrs = pd.DataFrame(
+        {"cohort": month.to_numpy(), "first_amount": first["amount"].clip(lower=1.0).to_numpy()}
+    )
+    attrs.index = first.index
+    out = cdnow_summary.join(attrs)
+    out.attrs = dict(cdnow_summary.attrs)
+    return out
+
+
+def _simulate(model_cls, n, coefs, seed):
+    """Customers with two binary attributes; known baselines and coefficients (purchase, dropout)."""
+    rng = np.random.default_rng(seed)
+    z = rng.integers(0, 2, size=(n, 2)).astype(float)
+    base = {"BetaGeo": [0.5, 8.0, 0.6, 2.5], "ParetoNBD": [0.6, 9.0, 0.6, 10.0]}[model_cls.__name__]
+    theta = np.concatenate([base, coefs])
+    links, sizes = _layout(model_cls)
+    params = row_params(theta, 4, links, sizes, [z[:, 0], z[:, 1], z[:, 0], z[:, 1]])
+    T = rng.uniform(20, 60, size=n)
+    x, t_x = SIM[model_cls.__name__](*[np.broadcast_to(p, (n,)) for p in params], T, rng)
+    frame = pd.DataFrame(
+        {"frequency": x, "recency": t_x, "T": T, "web": z[:, 0], "female": z[:, 1]},
+        index=pd.RangeIndex(n, name="customer_id"),
+    )
+    frame.attrs["time_unit"] = "W"
+    return frame, theta
+
+
+def _layout(model_cls):
+    names = list(model_cls.param_names)
+    links = {p: tuple((names.index(k), s) for k, s in v) for p, v in model_cls.covariate_links.items()}
+    return links, [("purchase", 2), ("dropout", 2)]
+
+
+@pytest.mark.parametrize("model_cls", [clvlab.BetaGeo, clvlab.ParetoNBD])
+def test_coefficients_are_recovered_within_three_standard_errors(model_cls):
+    coefs = np.array([0.5, -0.3, 0.4, 0.3])
+    data, theta = _simulate(model_cls, 20_000, coefs, seed=7)
+    model = model_cls(purchase_covariates=["web", "female"], dropout_covariates="~ web + female").fit(data)
+    names = [f"{p}:{c}" for p in ("purchase", "dropout") for c in ("web", "female")]
+    assert list(model.params_.index[4:]) == names
+    # Each estimate within 3 standard errors of the truth (a 99.7% band per parameter, so that eight
+    # parameters of one simulated data set pass together with probability about 0.98 if the standard
+    # errors are right, and fail for a biased estimator or wrong standard errors).
+    se = np.sqrt(np.diag(model._log_covariance))
+    working = np.concatenate([np.log(model.params_.to_numpy()[:4]), model.params_.to_numpy()[4:]])
+    truth = np.concatenate([np.log(theta[:4]), coefs])
+    z = (working - truth) / se
+    assert np.all(np.abs(z) < 3), dict(zip(model.params_.index, z.round(2), strict=True))
+
+
+@pytest.mark.parametrize("max_patterns", [256, 0])  # per covariate pattern, and per row
+@pytest.mark.parametrize("model_cls", [clvlab.BetaGeo, clvlab.ParetoNBD, clvlab.ModifiedBetaGeo])
+def test_gradient_is_exact(model_cls, max_patterns, monkeypatch, cdnow_cov):
+    monkeypatch.setattr(_covariates, "MAX_PATTERNS", max_patterns)
+    model = model_cls()
+    _, z = Design.fit("~ cohort", cdnow_cov, "purchase")
+    cols = tuple(cdnow_cov[c].to_numpy(dtype=float) for c in model.data_columns)
+    w = np.ones(len(z))
+    names = list(model.param_names)
+    links = {
+        p: tuple((names.index(k), s) for k, s in model.covariate_links[p]) for p in ("purchase", "dropout")
+    }
+    sizes = [("purchase", 2), ("dropout", 2)]
+    zz = np.column_stack([z, z])
+    fn = covariate_total_and_grad(
+        model._total_and_grad, model.formulas.loglik_and_grad, cols, zz, w, 4, links, sizes
+    )
+    theta = np.array([0.4, 6.0, 0.7, 2.0, 0.2, -0.1, 0.3, -0.2])
+    if model_cls is clvlab.ParetoNBD:
+        theta[2:4] = [0.6, 9.0]
+    total, grad = fn(theta)
+    # The total equals the per-customer likelihood at each customer's own parameters.
+    per_row = row_params(theta, 4, links, sizes, tuple(zz.T))
+    assert total == pytest.approx(float(np.sum(model.formulas.loglik(*per_row, *cols))), rel=1e-10)
+    for j in range(len(theta)):
+        h = 1e-6 * max(abs(theta[j]), 1.0)
+        up, down = theta.copy(), theta.copy()
+        up[j] += h
+        down[j] -= h
+        numeric = (fn(up)[0] - fn(down)[0]) / (2 * h)
+        assert grad[j] == pytest.approx(numeric, rel=1e-5, abs=1e-4), j
+
+
+def test_zero_coefficients_reproduce_the_model_without_covariates(cdnow_cov):
+    plain = clvlab.BetaGeo().fit(cdnow_cov)
+    cov = clvlab.BetaGeo(purchase_covariates="~ cohort").fit(cdnow_cov)
+    # Nested models: the covariate fit can only be as good or better, and not by much on CDNOW.
+    assert cov.log_likelihood_ >= plain.log_likelihood_ - 1e-6
+    cov.params_.iloc[4:] = 0.0
+    cov.params_.iloc[:4] = plain.params_.to_numpy()
+    np.testing.assert_allclose(cov.predict_p_alive(cdnow_cov), plain.predict_p_alive(cdnow_cov), rtol=1e-13)
+    np.testing.assert_allclose(
+        cov.predict_purchases(cdnow_cov, 39), plain.predict_purchases(cdnow_cov, 39), rtol=1e-13
+    )
+
+
+def test_predictions_equal_a_homogeneous_model_at_each_customers_parameters(cdnow_cov):
+    bg = clvlab.BetaGeo(purchase_covariates="~ cohort + log(first_amount)", dropout_covariates=["cohort"])
+    bg.fit(cdnow_cov)
+    gg = clvlab.GammaGamma(spend_covariates="~ log(first_amount)").fit(cdnow_cov)
+    table = clvlab.predict_customer_value(
+        bg, gg, cdnow_cov, horizon=52, discount_rate=0.1, discount_period=52, acquisition_cost=20.0
+    )
+    links, sizes = bg._covariate_layout()
+    _, cols = bg.validated_columns(cdnow_cov)
+    _, s_cols = gg.validated_columns(cdnow_cov)
+    s_links, s_sizes = gg._covariate_layout()
+    for i in (0, 5, 100, 2000):
+        one = cdnow_cov.iloc[[i]].copy()
+        one.attrs = dict(cdnow_cov.attrs)
+        own = row_params(bg.params_.to_numpy(), 4, links, sizes, [c[i] for c in cols[3:]])
+        own_bg = clvlab.BetaGeo.from_params(dict(zip(bg.param_names, own, strict=True)), time_unit="W")
+        s_own = row_params(gg.params_.to_numpy(), 3, s_links, s_sizes, [c[i] for c in s_cols[2:]])
+        own_gg = clvlab.GammaGamma.from_params(dict(zip(gg.param_names, s_own, strict=True)), time_unit="W")
+        with warnings.catch_warnings():  # one customer: the segments' degeneracy note is expected
+            warnings.simplefilter("ignore", DegenerateSegmentsWarning)
+            ref = clvlab.predict_customer_value(
+                own_bg, own_gg, one, horizon=52, discount_rate=0.1, discount_period=52, acquisition_cost=20.0
+            )
+        for col in ("p_alive", "expected_purchases", "expected_spend", "clv"):
+            assert table[col].iloc[i] == pytest.approx(ref[col].iloc[0], rel=1e-12), col
+        # The payback time is a root found to about 1e-8 relative (formulas.discounting).
+        assert table["payback_horizon"].iloc[i] == pytest.approx(ref["payback_horizon"].iloc[0], rel=1e-8)
+
+
+def test_intervals_and_bounds_for_covariate_models(cdnow_cov):
+    bg = clvlab.ParetoNBD(purchase_covariates="~ cohort").fit(cdnow_cov)
+    gg = clvlab.GammaGamma().fit(cdnow_cov)
+    clv = clvlab.customer_lifetime_value(
+        bg,
+        gg,
+        cdnow_cov.iloc[:300],
+        horizon=52,
+        discount_rate=0.1,
+        discount_period=52,
+        interval=0.9,
+        n_draws=50,
+    )
+    assert ((clv["clv_lower"] <= clv["clv"] * 1.05) & (clv["clv"] <= clv["clv_upper"] * 1.05)).all()
+    assert (clv["clv_upper"] > clv["clv_lower"]).all()
+    p = bg.predict_p_alive(cdnow_cov, interval=0.9, n_draws=100)
+    assert ((p["p_alive_lower"] <= p["p_alive"] + 1e-12) & (p["p_alive"] <= p["p_alive_upper"] + 1e-12)).all()
+
+
+def test_scoring_data_get_the_fitted_encoding(cdnow_cov):
+    bg = clvlab.BetaGeo(purchase_covariates=["cohort"]).fit(cdnow_cov)
+    # One customer alone: the cohort column holds one level, yet the columns are those of the fit.
+    one = cdnow_cov[cdnow_cov["cohort"] == "Mar"].iloc[[0]]
+    whole = bg.predict_p_alive(cdnow_cov)
+    assert bg.predict_p_alive(one).iloc[0] == whole.loc[one.index[0]]
+    bad = cdnow_cov.iloc[:3].copy()
+    bad["cohort"] = ["Jan", "Apr", "Mar"]
+    with pytest.raises(DataError, match=r"level\(s\) \{'Apr'\}"):
+        bg.predict_p_alive(bad)
+    with pytest.raises(DataError, match=r"lack covariate column\(s\) \['cohort'\]"):
+        bg.predict_p_alive(cdnow_cov.drop(columns="cohort"))
+    missing = cdnow_cov.iloc[:3].copy()
+    missing.loc[missing.index[1], "cohort"] = None
+    with pytest.raises(DataError, match="must not be missing"):
+        bg.predict_p_alive(missing)
+
+
+def test_bad_specifications_and_refusals(cdnow_cov):
+    with pytest.raises(DataError, match="right-hand-side formula"):
+        clvlab.BetaGeo(purchase_covariates="frequency ~ cohort").fit(cdnow_cov)
+    with pytest.raises(DataError, match="keep the intercept"):
+        clvlab.BetaGeo(purchase_covariates="~ cohort - 1").fit(cdnow_cov)
+    with pytest.raises(DataError, match=r"cohrt"):
+        clvlab.BetaGeo(purchase_covariates=["cohrt"]).fit(cdnow_cov)
+    with pytest.raises(TypeError, match="unexpected"):
+        clvlab.BetaGeoBetaBinom(purchase_covariates=["cohort"])
+    model = clvlab.BetaGeo(dropout_covariates=["cohort"]).fit(cdnow_cov)
+    for call in (lambda: model.expected_purchases(10), lambda: model.simulate(10, size=5)):
+        with pytest.raises(DataError, match="acquisition_value"):
+            call()
+    with pytest.raises(DataError, match="acquisition_value"):
+        clvlab.GammaGamma(spend_covariates=["cohort"]).fit(cdnow_cov).expected_spend()
+
+
+def test_constant_and_collinear_covariates_warn(cdnow_cov):
+    data = cdnow_cov.assign(one=1.0, twice=2.0 * cdnow_cov["first_amount"])
+    with pytest.warns(CovariateWarning, match="constant"):
+        Design.fit(["one"], data, "purchase")
+    with pytest.warns(CovariateWarning, match="collinear"):
+        Design.fit(["first_amount", "twice"], data, "purchase")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Design.fit(["first_amount"], data, "purchase")
+
+
+def test_hyperparameters_and_the_caller_frame(cdnow_cov):
+    model = clvlab.BetaGeo(purchase_covariates="~ cohort", covariate_penalizer=0.1)
+    assert model.get_params() == {
+        "penalizer": 0.0,
+        "purchase_covariates": "~ cohort",
+        "covariate_penalizer": 0.1,
+    }
+    assert repr(model) == "BetaGeo(penalizer=0.0, purchase_covariates='~ cohort', covariate_penalizer=0.1)"
+    assert model.set_params(dropout_covariates=["cohort"]) is model
+    before = cdnow_cov.copy(deep=True)
+    model.fit(cdnow_cov)
+    pd.testing.assert_frame_equal(cdnow_cov, before)
+    # The L2 penalty shrinks the coefficients towards zero.
+    free = clvlab.BetaGeo(purchase_covariates="~ cohort", dropout_covariates=["cohort"]).fit(cdnow_cov)
+    assert np.abs(model.params_.iloc[4:]).sum() < np.abs(free.params_.iloc[4:]).sum()
+    # Refitting without covariates forgets them.
+    model.set_params(purchase_covariates=None, dropout_covariates=None).fit(cdnow_cov)
+    assert not model.has_covariates
+    assert list(model.params_.index) == ["r", "alpha", "a", "b"]
+
+
+def test_weights_equal_repeated_rows_with_covariates(cdnow_cov):
+    sample = cdnow_cov.sample(n=600, random_state=3)
+    agg = sample.groupby(["frequency", "recency", "T", "cohort"]).size().rename("n").reset_index()
+    agg.attrs = dict(sample.attrs)
+    a = clvlab.BetaGeo(purchase_covariates=["cohort"]).fit(agg, weights="n")
+    b = clvlab.BetaGeo(purchase_covariates=["cohort"]).fit(sample)
+    np.testing.assert_allclose(a.params_, b.params_, rtol=1e-6)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("model_cls", "kwargs"),
+    [
+        (
+            clvlab.BetaGeo,
+            {"purchase_covariates": "~ cohort + log(first_amount)", "dropout_covariates": ["cohort"]},
+        ),
+        (clvlab.ParetoNBD, {"dropout_covariates": "~ C(cohort) + center(first_amount)"}),
+        (clvlab.GammaGamma, {"spend_covariates": ["cohort"]}),
+    ],
+)
+def test_save_and_load_round_trip(model_cls, kwargs, cdnow_cov, tmp_path):
+    model = model_cls(**kwargs).fit(cdnow_cov)
+    path = model.save(tmp_path / "m.json")
+    again = clvlab.load(path)
+    pd.testing.assert_series_equal(again.params_, model.params_)
+    assert again.get_params() == model.get_params()
+    assert again.covariates_ == model.covariates_
+    predict = "predict_spend" if model_cls is clvlab.GammaGamma else "predict_p_alive"
+    np.testing.assert_array_equal(getattr(again, predict)(cdnow_cov), getattr(model, predict)(cdnow_cov))
+    pd.testing.assert_frame_equal(again.summary(), model.summary())
