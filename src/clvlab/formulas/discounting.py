@@ -249,7 +249,9 @@ def continuous_payback_time(
         h = (t - a_t) / 2
         s = a_t[:, None] + h[:, None] * (1 + _GL_X[None, :])
         integral = (h[:, None] * _GL_W[None, :] * np.exp(-delta * s) * interp(s)).sum(axis=1)
-        return np.asarray(base + np.exp(-delta * t) * interp(t[:, None])[:, 0] + delta * integral, dtype=np.float64)
+        return np.asarray(
+            base + np.exp(-delta * t) * interp(t[:, None])[:, 0] + delta * integral, dtype=np.float64
+        )
 
     left, right = a_t.copy(), b_t.copy()
     for _ in range(_BISECTION_STEPS):
