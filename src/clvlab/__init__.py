@@ -23,7 +23,7 @@ from clvlab.errors import (
     NotFittedError,
     UnidentifiedWarning,
 )
-from clvlab.evaluation import compare_models, evaluate
+from clvlab.evaluation import compare_models, evaluate, likelihood_ratio_test
 from clvlab.models import (
     BetaDiscreteWeibull,
     BetaGeo,
@@ -62,6 +62,7 @@ __all__ = [
     "datasets",
     "describe_customers",
     "evaluate",
+    "likelihood_ratio_test",
     "load",
     "plotting",
     "predict_customer_value",

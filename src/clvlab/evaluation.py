@@ -45,6 +45,7 @@ __all__ = [
     "evaluate",
     "gains_curve",
     "gini",
+    "likelihood_ratio_test",
     "predict_holdout_purchases",
     "predict_holdout_value",
     "top_share_lift",
@@ -420,7 +421,11 @@ def compare_models(
     -------
     pandas.DataFrame
         Indexed by model name, with ``n_params``, ``log_likelihood``, ``aic`` (2k - 2 LL), ``bic``
-        (k ln N - 2 LL, N customers) and the holdout metrics of :func:`evaluate` as columns.
+        (k ln N - 2 LL, N customers) and the holdout metrics of :func:`evaluate` as columns. Where a
+        maximum-likelihood candidate nests another (the same model, its covariate coefficients a superset
+        of the other's, e.g. with against without covariates), ``lr_against``, ``lr_statistic``, ``lr_df``
+        and ``lr_p_value`` give the likelihood-ratio test (:func:`likelihood_ratio_test`) against the
+        largest model it nests; empty otherwise.
 
     Notes
     -----
@@ -448,6 +453,7 @@ def compare_models(
         rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
+    _add_likelihood_ratio_tests(table, dict(named), calibration_holdout)
     table["n_params"] = table["n_params"].astype(np.int64)
     table["n_customers"] = table["n_customers"].astype(np.int64)
     if sort_by not in table.columns:
@@ -456,3 +462,76 @@ def compare_models(
         ascending = sort_by not in _HIGHER_IS_BETTER
     key = (lambda s: s.abs()) if sort_by in _ABSOLUTE else None
     return table.sort_values(sort_by, ascending=ascending, key=key, kind="stable")
+
+
+def _nests(full: object, restricted: object) -> bool:
+    """Whether maximum-likelihood model ``restricted`` is ``full`` with some coefficients fixed at 0."""
+    fm, rm = model_draws(full), model_draws(restricted)
+    if fm.bayesian or rm.bayesian or type(fm.mle) is not type(rm.mle):
+        return False
+    f_names, r_names = set(fm.param_names), set(rm.param_names)
+    return r_names < f_names
+
+
+def likelihood_ratio_test(
+    restricted: TransactionPredictor | SpendPredictor,
+    full: TransactionPredictor | SpendPredictor,
+    data: pd.DataFrame,
+) -> dict[str, float]:
+    """Likelihood-ratio test of a maximum-likelihood model against one that nests it.
+
+    ``full`` must be the same model as ``restricted`` with more covariate coefficients (e.g. with against
+    without covariates), both fitted to ``data`` (a summary, or the calibration columns of a
+    calibration/holdout split). The statistic 2 (LL_full - LL_restricted), with the log-likelihoods
+    recomputed on ``data``, is asymptotically chi-squared with as many degrees of freedom as the extra
+    coefficients under the hypothesis that they are all zero (Wilks 1938).
+
+    Returns
+    -------
+    dict
+        ``statistic``, ``df`` and ``p_value``.
+
+    Raises
+    ------
+    ValueError
+        When ``restricted`` is not nested in ``full`` (another model, a Bayesian model, or covariates
+        that are not a subset).
+    """
+    if not _nests(full, restricted):
+        raise ValueError(
+            "likelihood_ratio_test needs two maximum-likelihood fits of the same model, the restricted "
+            "one's parameters a subset of the full one's (e.g. without and with covariates)"
+        )
+    ll_full, _ = _log_likelihood(full, data)
+    ll_restricted, _ = _log_likelihood(restricted, data)
+    df = len(model_draws(full).param_names) - len(model_draws(restricted).param_names)
+    statistic = max(2.0 * (ll_full - ll_restricted), 0.0)
+    return {"statistic": statistic, "df": float(df), "p_value": float(stats.chi2.sf(statistic, df))}
+
+
+def _add_likelihood_ratio_tests(
+    table: pd.DataFrame, models: Mapping[str, TransactionPredictor], data: pd.DataFrame
+) -> None:
+    """Fill the likelihood-ratio columns of :func:`compare_models` for nested pairs."""
+    against: list[object] = []
+    columns: dict[str, list[float]] = {"lr_statistic": [], "lr_df": [], "lr_p_value": []}
+    for name in table.index:
+        nested = [
+            (len(model_draws(other).param_names), other_name)
+            for other_name, other in models.items()
+            if other_name != name and _nests(models[name], other)
+        ]
+        if not nested:
+            against.append(None)
+            for values in columns.values():
+                values.append(np.nan)
+            continue
+        _, reference = max(nested)
+        test = likelihood_ratio_test(models[reference], models[name], data)
+        against.append(reference)
+        columns["lr_statistic"].append(test["statistic"])
+        columns["lr_df"].append(test["df"])
+        columns["lr_p_value"].append(test["p_value"])
+    table["lr_against"] = pd.Series(against, index=table.index, dtype=object)
+    for key, values in columns.items():
+        table[key] = values

@@ -267,3 +267,54 @@ def test_save_and_load_round_trip(model_cls, kwargs, cdnow_cov, tmp_path):
     predict = "predict_spend" if model_cls is clvlab.GammaGamma else "predict_p_alive"
     np.testing.assert_array_equal(getattr(again, predict)(cdnow_cov), getattr(model, predict)(cdnow_cov))
     pd.testing.assert_frame_equal(again.summary(), model.summary())
+
+
+def test_customers_are_joined_and_checked():
+    log = clvlab.datasets.load_cdnow_transactions()
+    first = log.sort_values(["customer_id", "date"]).groupby("customer_id")["date"].first()
+    customers = pd.DataFrame(
+        {"customer_id": first.index, "cohort": first.dt.month.map({1: "Jan", 2: "Feb", 3: "Mar"})}
+    )
+    kw = {"observation_end": "1997-09-30", "time_unit": "W", "drop_after_end": True}
+    before = customers.copy()
+    s = clvlab.rfm_summary(log, customers=customers, **kw)
+    pd.testing.assert_frame_equal(customers, before)
+    assert s.attrs["time_unit"] == "W"
+    assert (s["cohort"] == customers.set_index("customer_id")["cohort"].reindex(s.index)).all()
+    split = clvlab.calibration_holdout_split(
+        log, calibration_end="1997-09-30", time_unit="W", customers=customers
+    )
+    assert list(split.columns[-1:]) == ["cohort"]
+    with pytest.raises(DataError, match="duplicated customer id"):
+        clvlab.rfm_summary(log, customers=pd.concat([customers, customers.iloc[:1]]), **kw)
+    with pytest.raises(DataError, match=r"have no row in customers, e\.g\. customer id 1"):
+        clvlab.rfm_summary(log, customers=customers.iloc[1:], **kw)
+    with pytest.raises(DataError, match="already holds"):
+        clvlab.rfm_summary(log, customers=customers.assign(T=1.0), **kw)
+
+
+def test_likelihood_ratio_test_in_compare_models(cdnow_cov):
+    log = clvlab.datasets.load_cdnow_transactions()
+    split = clvlab.calibration_holdout_split(
+        log, calibration_end="1997-09-30", time_unit="W", customers=cdnow_cov[["cohort", "first_amount"]]
+    )
+    plain = clvlab.BetaGeo().fit(split)
+    cohort = clvlab.BetaGeo(purchase_covariates=["cohort"]).fit(split)
+    both = clvlab.BetaGeo(purchase_covariates="~ cohort + log(first_amount)").fit(split)
+    table = clvlab.compare_models({"plain": plain, "cohort": cohort, "both": both}, split)
+    assert pd.isna(table.loc["plain", "lr_against"])
+    assert table.loc["cohort", "lr_against"] == "plain"
+    assert table.loc["both", "lr_against"] == "cohort"  # the largest model it nests
+    stat = 2 * (both.log_likelihood_ - cohort.log_likelihood_)
+    assert table.loc["both", "lr_statistic"] == pytest.approx(stat, rel=1e-9)
+    assert table.loc["both", "lr_df"] == 1
+    from scipy import stats
+
+    assert table.loc["both", "lr_p_value"] == pytest.approx(stats.chi2.sf(stat, 1), rel=1e-9)
+    direct = clvlab.likelihood_ratio_test(plain, cohort, split)
+    assert direct["df"] == 2
+    assert direct["statistic"] == pytest.approx(table.loc["cohort", "lr_statistic"], rel=1e-12)
+    with pytest.raises(ValueError, match="subset"):
+        clvlab.likelihood_ratio_test(cohort, plain, split)
+    with pytest.raises(ValueError, match="subset"):
+        clvlab.likelihood_ratio_test(clvlab.ParetoNBD().fit(split), both, split)

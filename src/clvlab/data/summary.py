@@ -31,7 +31,13 @@ from clvlab.data._input import (
 )
 from clvlab.errors import ClvlabWarning, DataError
 
-__all__ = ["PurchaseOccasions", "calibration_holdout_split", "read_occasions", "rfm_summary"]
+__all__ = [
+    "PurchaseOccasions",
+    "calibration_holdout_split",
+    "join_customers",
+    "read_occasions",
+    "rfm_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -463,6 +469,7 @@ def rfm_summary(
     drop_after_end: bool = False,
     allow_returns: bool = False,
     date_format: str | None = None,
+    customers: Any = None,
 ) -> pd.DataFrame:
     """Summarise a transaction log into one row per customer: frequency, recency, T (and spend).
 
@@ -498,6 +505,9 @@ def rfm_summary(
         different days (``"01/02/1997"``) is refused with :class:`DataError`, so pass the format. Time-
         zone offsets in strings are dropped (the local calendar day counts), also when they differ
         between rows.
+    customers : pandas.DataFrame, optional
+        Customer attributes (covariates such as channel or region) to join, one row per customer,
+        indexed by the customer id or with a ``customer_id`` column; see :func:`join_customers`.
 
     Returns
     -------
@@ -567,9 +577,10 @@ def rfm_summary(
     end = _resolve_end(log, observation_end, drop_after_end, "observation_end", date_format)
     keep = log.days <= end
     occ = _occasions(log, None if keep.all() else keep)
-    return _summary_frame(
+    summary = _summary_frame(
         log, occ, end, unit_days, time_unit, monetary_value is not None, include_first_transaction
     )
+    return join_customers(summary, customers, customer_id)
 
 
 def calibration_holdout_split(
@@ -584,6 +595,7 @@ def calibration_holdout_split(
     drop_after_end: bool = False,
     allow_returns: bool = False,
     date_format: str | None = None,
+    customers: Any = None,
 ) -> pd.DataFrame:
     """Split a log into a calibration summary and what the same customers did in the holdout period.
 
@@ -594,7 +606,7 @@ def calibration_holdout_split(
     ----------
     transactions : pandas.DataFrame or polars.DataFrame
         One row per transaction; never modified.
-    customer_id, datetime, monetary_value, time_unit, allow_returns, date_format
+    customer_id, datetime, monetary_value, time_unit, allow_returns, date_format, customers
         As in :func:`rfm_summary`; ``date_format`` applies to string ``calibration_end`` and
         ``observation_end`` too.
     calibration_end : date-like
@@ -651,4 +663,50 @@ def calibration_holdout_split(
         summary["monetary_value_holdout"] = value_h
     summary["duration_holdout"] = (end - cal_end) / unit_days
     summary.attrs["time_unit"] = time_unit
-    return summary
+    return join_customers(summary, customers, customer_id)
+
+
+def join_customers(summary: pd.DataFrame, customers: Any, customer_id: str = "customer_id") -> pd.DataFrame:
+    """``summary`` with the customer attributes of ``customers`` joined on the customer id (covariates).
+
+    ``customers`` is a DataFrame with one row per customer, indexed by the customer id or holding it in
+    a ``customer_id`` column (the name passed to :func:`rfm_summary`). Every customer of the summary
+    must have a row; customers without transactions in the period are ignored. A new frame is returned
+    (``attrs`` kept); ``None`` returns ``summary`` unchanged.
+
+    Raises
+    ------
+    DataError
+        For duplicate customer ids, customers of the summary without attributes, or attribute columns
+        that clash with the summary's own.
+    """
+    if customers is None:
+        return summary
+    if not isinstance(customers, pd.DataFrame):
+        raise DataError(
+            f"customers must be a pandas DataFrame of customer attributes, got {type(customers).__name__}"
+        )
+    attrs = customers.set_index(customer_id) if customer_id in customers.columns else customers
+    if attrs.index.has_duplicates:
+        dup = attrs.index[attrs.index.duplicated()].unique()
+        raise DataError(
+            f"customers holds {len(dup)} duplicated customer id(s), e.g. {_plain(dup[0])!r}: one row per "
+            "customer is needed"
+        )
+    clash = [c for c in attrs.columns if c in summary.columns]
+    if clash:
+        raise DataError(
+            f"customers has column(s) {clash} that the summary already holds; rename or drop them"
+        )
+    try:
+        missing = summary.index.difference(attrs.index)
+    except TypeError:
+        missing = summary.index
+    if len(missing):
+        raise DataError(
+            f"{len(missing)} customer(s) of the summary have no row in customers, e.g. customer id "
+            f"{_plain(missing[0])!r} (check that the ids have the same type, e.g. int vs str)"
+        )
+    joined = summary.join(attrs, how="left")
+    joined.attrs = dict(summary.attrs)
+    return joined
