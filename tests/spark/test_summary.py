@@ -74,11 +74,9 @@ def test_cdnow_split_equals_pandas(cdnow_sdf, cdnow_log):
 @pytest.mark.parametrize(
     ("options", "kwargs"),
     [
-        ({"returns": True}, {"allow_returns": True}),
         ({"returns": True, "huge": 3000}, {"allow_returns": True, "time_unit": "W"}),
-        ({"tz": "America/New_York"}, {"timezone": "America/New_York"}),
+        ({"tz": "America/New_York", "string_ids": True}, {"timezone": "America/New_York", "time_unit": "M"}),
         ({"tz": "Asia/Kolkata", "returns": True}, {"timezone": "Asia/Kolkata", "allow_returns": True}),
-        ({"string_ids": True}, {"time_unit": "M"}),
     ],
 )
 def test_generated_logs_equal_pandas(spark, options, kwargs):
