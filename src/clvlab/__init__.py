@@ -11,6 +11,7 @@ from typing import Any
 
 from clvlab import datasets
 from clvlab._version import __version__
+from clvlab.acquisition import acquisition_value
 from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
 from clvlab.data.subscriptions import subscription_summary, survivors_to_summary
 from clvlab.describe import compare_simple_clv, describe_customers
@@ -55,6 +56,7 @@ __all__ = [
     "ShiftedBetaGeometric",
     "UnidentifiedWarning",
     "__version__",
+    "acquisition_value",
     "calibration_holdout_split",
     "compare_models",
     "compare_simple_clv",

@@ -140,6 +140,10 @@ class ModelDraws:
         """
         return self.mle.validated_columns(data)
 
+    def covariate_columns(self, data: Any) -> tuple[FloatArray, ...]:
+        """Design columns of ``data`` for the model's covariates (empty without covariates)."""
+        return self.mle.covariate_columns(data)
+
     def transaction_arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
         """:meth:`columns` of a transaction model's summary (``TypeError`` for a spend model)."""
         if self.role != "transaction":

@@ -46,19 +46,28 @@ from clvlab.formulas.gamma_gamma import conditional_expected_spend
 _TABLE_BLOCK_VALUES = 1 << 20
 
 
-__all__ = ["CustomerValue", "clv_components", "customer_lifetime_value", "payback_times"]
+__all__ = [
+    "CustomerValue",
+    "check_value_args",
+    "clv_components",
+    "customer_lifetime_value",
+    "n_periods",
+    "payback_times",
+    "time_scale",
+]
 
 #: Periodic sums over an infinite horizon stop once the discount factor is below this.
 _PERIODIC_TAIL = 1e-17
 
 
-def _check_value_args(
+def check_value_args(
     md: ModelDraws,
     horizon: float,
     discount_rate: float,
     discount_period: float,
     method: str,
 ) -> None:
+    """Refuse (:class:`DataError`) a horizon, rate, period or method that does not value ``md``'s model."""
     if method not in {"continuous", "periodic"}:
         raise ValueError(f"method must be 'continuous' or 'periodic', got {method!r}")
     h = real_scalar(horizon, "horizon")
@@ -140,20 +149,20 @@ def _discount(
 ) -> FloatArray:
     """Discounted sum of ``expected(t)`` (expected purchases in (T, T + t]) over the horizon."""
     if method == "periodic":
-        n_periods = _n_periods(horizon, discount_rate, discount_period)
-        return periodic_discounted_purchases(expected, n_periods, discount_period, discount_rate)
+        k_periods = n_periods(horizon, discount_rate, discount_period)
+        return periodic_discounted_purchases(expected, k_periods, discount_period, discount_rate)
     delta = discount_delta(discount_rate, discount_period)
-    return continuous_discounted_purchases(expected, horizon, delta, _time_scale(md))
+    return continuous_discounted_purchases(expected, horizon, delta, time_scale(md))
 
 
-def _n_periods(horizon: float, discount_rate: float, discount_period: float) -> int:
+def n_periods(horizon: float, discount_rate: float, discount_period: float) -> int:
     """Number of discount periods of a periodic sum: the horizon's, or until the discount factor is spent."""
     if np.isfinite(horizon):
         return round(horizon / discount_period)
     return int(np.ceil(np.log(1 / _PERIODIC_TAIL) / np.log1p(discount_rate)))
 
 
-def _time_scale(md: ModelDraws) -> float:
+def time_scale(md: ModelDraws) -> float:
     """The time scale of E(t): the smallest gamma scale parameter of the point estimate."""
     theta = md.estimate
     return float(min(theta[name] for name in ("alpha", "beta") if name in theta))
@@ -315,7 +324,7 @@ def clv_components(
         raise TypeError(
             "combine two Bayesian models (clvlab.bayes) or two maximum-likelihood ones, not one of each"
         )
-    _check_value_args(t_md, horizon, discount_rate, discount_period, method)
+    check_value_args(t_md, horizon, discount_rate, discount_period, method)
     if interval is not None:
         quantiles = interval_quantiles(interval)  # a bad level is reported before any work
     index, columns = t_md.transaction_arrays(data)
@@ -376,7 +385,7 @@ def payback_times(
     customers stays within :data:`clvlab.draws.MEMORY_BUDGET`.
     """
     md = model_draws(transaction_model, "transaction", "transaction_model")
-    _check_value_args(md, horizon, discount_rate, discount_period, method)
+    check_value_args(md, horizon, discount_rate, discount_period, method)
     _, columns = md.transaction_arrays(data)
     draws = md.point_params()
     params = tuple(draws[:, [j]] for j in range(draws.shape[1]))
@@ -389,13 +398,13 @@ def payback_times(
             return np.asarray(np.mean(f(*params, t, *cols), axis=0), dtype=np.float64)
 
         if method == "periodic":
-            n_periods = _n_periods(horizon, discount_rate, discount_period)
+            k_periods = n_periods(horizon, discount_rate, discount_period)
             out[sl] = periodic_payback_time(
-                curve, target[sl], n_periods, discount_period, discount_rate, total[sl]
+                curve, target[sl], k_periods, discount_period, discount_rate, total[sl]
             )
         else:
             delta = discount_delta(discount_rate, discount_period)
-            out[sl] = continuous_payback_time(curve, target[sl], horizon, delta, _time_scale(md), total[sl])
+            out[sl] = continuous_payback_time(curve, target[sl], horizon, delta, time_scale(md), total[sl])
     return out
 
 

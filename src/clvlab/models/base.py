@@ -165,10 +165,18 @@ class BaseModel(Hyperparameters):
         self._check_time_unit(data)
         index, cols = self._validate(data)
         columns = tuple(cols[c] for c in self.data_columns)
-        if self.has_covariates:
-            z = np.column_stack([d.matrix(data) for d in self.covariates_.values()])
-            columns += tuple(np.ascontiguousarray(z[:, j]) for j in range(z.shape[1]))
-        return index, columns
+        return index, columns + self.covariate_columns(data)
+
+    def covariate_columns(self, data: Any) -> tuple[FloatArray, ...]:
+        """The design columns of ``data`` for the fitted covariates, in coefficient order (none without).
+
+        ``data`` holds the covariate columns the model was fitted with (a summary, or a frame of customer
+        profiles); the encoding is the fitted one (:class:`clvlab.covariates.Design`).
+        """
+        if not self.has_covariates:
+            return ()
+        z = np.column_stack([d.matrix(data) for d in self.covariates_.values()])
+        return tuple(np.ascontiguousarray(z[:, j]) for j in range(z.shape[1]))
 
     def bind(self, fn: Any) -> Any:
         """A formula function ``fn(*params, *scalars, *data_columns)`` of the model's parameter vector.
