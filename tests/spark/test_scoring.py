@@ -154,3 +154,15 @@ def test_rebatching_joins_small_batches():
     batches = [pd.DataFrame({"a": range(k)}) for k in (3, 0, 4, 5, 1)]
     sizes = [len(b) for b in scoring._rebatch(iter(batches), 6)]
     assert sizes == [7, 6]
+
+
+@pytest.mark.slow
+def test_bayesian_models_score_like_pandas(spark_summary, cdnow_summary):
+    # A posterior mode (one draw) keeps the fit quick; the executor reloads the models from their netCDF
+    # files, which imports PyMC there once (one partition: one Python worker), about 10 s.
+    cb = pytest.importorskip("clvlab.bayes", reason='PyMC is not installed (pip install "clvlab[bayes]")')
+    bg = cb.BetaGeo(method="map", progressbar=False).fit(cdnow_summary)
+    gg = cb.GammaGamma(method="map", progressbar=False).fit(cdnow_summary)
+    assert scoring.model_payload(bg).startswith(b"\x89HDF")  # netCDF-4, never a pickle
+    table = cs.predict_customer_value(bg, gg, spark_summary.coalesce(1), **VALUE)
+    assert_same_table(to_pandas(table), clvlab.predict_customer_value(bg, gg, cdnow_summary, **VALUE))
