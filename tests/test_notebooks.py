@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = {"quickstart.ipynb", "bayesian.ipynb", "online_retail.ipynb"}
+EXPECTED = {"quickstart.ipynb", "bayesian.ipynb", "online_retail.ipynb", "covariates.ipynb"}
 CELL_TIMEOUT = 600  # seconds per cell; each notebook takes well under a minute on 2 cores
 
 
