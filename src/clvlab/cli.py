@@ -8,6 +8,12 @@ Option names mean the same in every subcommand: ``--model-kind`` is a kind of tr
 ``--model-file`` / ``--spend-model-file`` are saved model files, ``--models-dir`` is the folder models are
 saved in, ``--out-dir`` the folder of the main job's outputs and ``--output`` one output file. The older
 spellings (``--model``, ``--spend-model``, ``--out``) still work and print a deprecation notice.
+
+Covariates: ``--customers`` is a file of customer attributes (one row per customer, the ``--customer-id``
+column), joined onto the summary; ``--purchase-covariates``, ``--dropout-covariates`` (``run`` / ``fit``)
+and ``--spend-covariates`` name the attributes each process depends on, as a formula (``"~ channel +
+log(first_spend)"``) or column names separated by commas (``channel,region``). Saved models carry the
+encoding, so ``predict`` with such a model needs ``--customers`` (or a ``--summary`` holding the columns).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from clvlab.data.validation import summary_time_unit
-from clvlab.errors import ClvlabWarning, DataError, ModelFileError, NotFittedError
+from clvlab.errors import ClvlabWarning, CovariateWarning, DataError, ModelFileError, NotFittedError
 from clvlab.models import GammaGamma, TransactionModel
 
 __all__ = ["main"]
@@ -39,6 +45,14 @@ _TIME_UNITS = ["D", "W", "M", "Y"]
 #: One year in each time unit: the default horizon and discount period follow the unit chosen.
 _YEAR = {"D": 365.0, "W": 52.0, "M": 12.0, "Y": 1.0}
 _OUT_DIR = "clvlab-output"
+#: The covariate options: the process each names (``<process>_covariates`` of the model) and its option.
+_COVARIATE_OPTIONS = (
+    ("purchase", "--purchase-covariates"),
+    ("dropout", "--dropout-covariates"),
+    ("spend", "--spend-covariates"),
+)
+#: Characters that make a covariate option a formula (without them it is a list of column names).
+_FORMULA_CHARS = frozenset("~+*:()")
 
 #: Whether a step line ("  fitting ... ") is open on stdout, so that an error starts on a line of its own.
 _open_step = False
@@ -337,19 +351,157 @@ def _print_segments(
     return tiers, actions
 
 
-def _fit_models(summary: pd.DataFrame, model_key: str) -> tuple[Any, Any]:
+def _fit_models(summary: pd.DataFrame, args: argparse.Namespace) -> tuple[Any, Any]:
     import clvlab
 
-    cls = getattr(clvlab, _MODELS[model_key])
-    transaction = _step(f"fitting {cls.__name__}", lambda: cls().fit(summary))
-    spend = _step("fitting GammaGamma", lambda: clvlab.GammaGamma().fit(summary))
+    cls = getattr(clvlab, _MODELS[args.model_kind])
+    specs: dict[str, Any] = getattr(args, "covariate_specs", {})
+    kw = {f"{p}_covariates": spec for p, spec in specs.items() if p != "spend"}
+    spend_kw = {"spend_covariates": specs["spend"]} if "spend" in specs else {}
+    transaction = _step(f"fitting {cls.__name__}", lambda: cls(**kw).fit(summary))
+    spend = _step("fitting GammaGamma", lambda: clvlab.GammaGamma(**spend_kw).fit(summary))
     return transaction, spend
+
+
+def _covariate_note(model: Any) -> str:
+    """``"; purchase covariates ~ channel"`` for each process of a covariate model (empty without)."""
+    designs = getattr(model, "covariates_", None) or {}
+    return "".join(f"; {process} covariates {d.formula}" for process, d in designs.items())
 
 
 def _print_models(*models: Any) -> None:
     for model in models:
-        print(f"\n{type(model).__name__} (time unit {model.time_unit_!r}):")
+        print(f"\n{type(model).__name__} (time unit {model.time_unit_!r}{_covariate_note(model)}):")
         print(model.summary().round(4).to_string())
+
+
+# -- covariates --------------------------------------------------------------------------------------
+
+
+def _covariate_spec(text: str, option: str) -> str | list[str]:
+    """An option's covariates: a formula (with ``~`` or formula operators) or comma-separated names."""
+    from clvlab.covariates import covariate_formula
+
+    spec = text.strip()
+    if _FORMULA_CHARS & set(spec):
+        covariate_formula(spec if "~" in spec else f"~ {spec}", option)  # refuses 'y ~ x' and '~'
+        return spec if "~" in spec else f"~ {spec}"
+    names = [name.strip() for name in spec.split(",")]
+    if not all(names):
+        raise DataError(
+            f"{option} {text!r}: expected a formula such as '~ channel + region' or column names "
+            "separated by commas, e.g. channel,region"
+        )
+    covariate_formula(names, option)  # refuses a name given twice
+    return names
+
+
+def _check_covariate_options(args: argparse.Namespace) -> None:
+    """Read the covariate options into ``args.covariate_specs`` and check them against the model kind.
+
+    Covariates need ``--customers``, and ``--customers`` is read only for covariates.
+    """
+    import clvlab
+
+    specs: dict[str, str | list[str]] = {}
+    for process, option in _COVARIATE_OPTIONS:
+        text = getattr(args, f"{process}_covariates", None)
+        if text is not None:
+            specs[process] = _covariate_spec(text, option)
+    cls = getattr(clvlab, _MODELS[args.model_kind])
+    for process, option in _COVARIATE_OPTIONS:
+        if process in specs and process != "spend" and process not in cls.covariate_links:
+            takes = [o for p, o in _COVARIATE_OPTIONS if p in cls.covariate_links]
+            raise DataError(
+                f"{option}: --model-kind {args.model_kind} ({cls.__name__}) takes no {process} covariates"
+                + (f"; it takes {' and '.join(takes)}" if takes else "; leave out the covariate options")
+            )
+    given = [option for process, option in _COVARIATE_OPTIONS if process in specs]
+    if specs and args.customers is None:
+        raise DataError(
+            f"{' and '.join(given)} need --customers FILE: a CSV or Parquet file of customer attributes "
+            f"with the customer id column {args.customer_id!r} and the covariate columns"
+        )
+    if args.customers is not None:
+        if not specs:
+            raise DataError(
+                "--customers FILE is read for covariates only: add --purchase-covariates, "
+                "--dropout-covariates or --spend-covariates, e.g. --purchase-covariates '~ channel'"
+            )
+        _check_input_file(Path(args.customers), "customers")
+    args.covariate_specs = specs
+
+
+def _read_customers(args: argparse.Namespace) -> pd.DataFrame:
+    """The ``--customers`` file, indexed by the customer id (``--customer-id``)."""
+    path = Path(args.customers)
+    customers = _read_table(path, "customers", args)
+    if args.customer_id in customers.columns:
+        customers = customers.set_index(args.customer_id)
+    elif customers.index.name != args.customer_id:
+        raise DataError(
+            f"--customers {path}: no customer id column {args.customer_id!r} (set it with --customer-id); "
+            f"columns: {list(customers.columns)}"
+        )
+    return customers
+
+
+def _join_customers(summary: pd.DataFrame, customers: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """``summary`` with the attributes of ``customers`` joined (ids read as numbers matched to strings)."""
+    from clvlab.data.summary import join_customers
+
+    if customers.index.dtype != summary.index.dtype:
+        # Ids read as numbers where the summary has strings (or back); if that fails, join_customers
+        # names a customer it cannot find.
+        strings = pd.api.types.infer_dtype(summary.index) == "string"
+        with contextlib.suppress(TypeError, ValueError):
+            ids = customers.index.astype(str) if strings else customers.index.astype(summary.index.dtype)
+            customers = customers.set_axis(ids)
+    try:
+        return join_customers(summary, customers, args.customer_id)
+    except DataError as exc:
+        raise DataError(f"--customers {args.customers}: {exc}") from None
+
+
+#: The columns of a summary (and of a calibration/holdout split) that are not customer attributes.
+_SUMMARY_COLUMNS = frozenset(
+    {
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "frequency_holdout",
+        "monetary_value_holdout",
+        "duration_holdout",
+    }
+)
+
+
+def _check_covariates(summary: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Build each covariate design on the joined summary, so a bad formula fails before any fit."""
+    from clvlab.covariates import Design
+
+    attributes = [c for c in summary.columns if c not in _SUMMARY_COLUMNS]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CovariateWarning)  # the fit warns, once
+        for process, spec in args.covariate_specs.items():
+            try:
+                Design.fit(spec, summary, process)
+            except DataError as exc:
+                reason = str(exc).removeprefix(f"{process}_covariates: ")
+                raise DataError(
+                    f"--{process}-covariates: {reason}; the columns of --customers {args.customers} are "
+                    f"{attributes}"
+                ) from None
+
+
+def _model_covariates(*models: Any) -> list[str]:
+    """The data columns the covariate models read (customer attributes), in order of first use."""
+    needed: list[str] = []
+    for model in models:
+        for design in (getattr(model, "covariates_", None) or {}).values():
+            needed += [v for v in design.variables if v not in needed]
+    return needed
 
 
 def _models_dir(args: argparse.Namespace) -> Path:
@@ -371,17 +523,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_output_dir(models_dir, "--models-dir")
     if args.top < 0:
         raise DataError(f"--top must be a non-negative number of rows, got {args.top}")
+    _check_covariate_options(args)
     log, source = _load_log(args)
+    customers = None if args.customers is None else _read_customers(args)
     print(f"clvlab {clvlab.__version__}: main job on {source}")
     summary = _step(f"summarising {len(log):,} transactions", lambda: _summarise(log, args, args.time_unit))
     print(
         f"  {len(summary):,} customers, {int(summary['frequency'].sum()):,} repeat purchases, "
         f"time unit {args.time_unit!r}"
     )
+    if customers is not None:
+        summary = _join_customers(summary, customers, args)
+        _check_covariates(summary, args)
+        print(f"  customer attributes joined from {args.customers}")
     kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}  # option errors before fitting
     calibration_end = _calibration_end(args)
     split = None if calibration_end is None else _holdout_split(log, args, calibration_end)
-    transaction, spend = _fit_models(summary, args.model_kind)
+    if split is not None and customers is not None:
+        split = _join_customers(split, customers, args)
+    transaction, spend = _fit_models(summary, args)
     _print_models(transaction, spend)
     print()
     table = _step(
@@ -393,9 +553,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if split is not None and calibration_end is not None:
         holdout_models = _holdout_check(split, args, calibration_end)
     if not args.no_plots:
-        written += _step(
-            "drawing diagnostic plots",
+        written += _draw_plots(
             lambda: _report_plots(transaction, spend, summary, table, log, args, split, holdout_models),
+            covariates=bool(args.covariate_specs),
         )
     print(
         f"\nCLV over {args.horizon:g} {args.time_unit} at {100 * args.discount_rate:g}% per "
@@ -447,13 +607,36 @@ def _holdout_check(split: pd.DataFrame, args: argparse.Namespace, calibration_en
     """Fit the models on the calibration period and print how they predict the holdout period."""
     import clvlab
 
-    cal = split[["frequency", "recency", "T", "monetary_value"]]
+    holdout = [c for c in ("frequency_holdout", "monetary_value_holdout", "duration_holdout") if c in split]
+    cal = split.drop(columns=holdout)  # the calibration summary and the customer attributes
     cal.attrs = dict(split.attrs)
-    models = _fit_models(cal, args.model_kind)
+    models = _fit_models(cal, args)
     metrics = clvlab.evaluate(models[0], split, spend_model=models[1])
     print(f"\nholdout check: models fitted up to {calibration_end}, predicting the holdout period:")
     print(metrics["value"].round(3).to_string())
     return models
+
+
+def _draw_plots(draw: Callable[[], list[Path]], *, covariates: bool) -> list[Path]:
+    """Draw the diagnostic plots; with covariate models, a plot that fails is a warning, not an error.
+
+    Not every plot takes per-customer parameters yet; the table and the models are written regardless.
+    """
+    global _open_step
+    if not covariates:
+        return _step("drawing diagnostic plots", draw)
+    try:
+        return _step("drawing diagnostic plots", draw)
+    except (DataError, ValueError, TypeError, NotImplementedError) as exc:
+        if _open_step:
+            print(flush=True)
+            _open_step = False
+        print(
+            "clvlab: warning: diagnostic plots not drawn: the plots could not handle the covariate models "
+            f"({type(exc).__name__}: {_one_line(exc)}); the table and models are written as usual",
+            file=sys.stderr,
+        )
+        return []
 
 
 def _report_plots(
@@ -501,10 +684,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     _check_output_dir(models_dir, "--models-dir")
     if args.summary_output is not None:
         _check_output_file(Path(args.summary_output), "--summary-output")
+    _check_covariate_options(args)
     log, source = _load_log(args)
+    customers = None if args.customers is None else _read_customers(args)
     print(f"fitting on {source}")
     summary = _step("summarising", lambda: _summarise(log, args, args.time_unit))
-    transaction, spend = _fit_models(summary, args.model_kind)
+    if customers is not None:
+        summary = _join_customers(summary, customers, args)
+        _check_covariates(summary, args)
+        print(f"  customer attributes joined from {args.customers}")
+    transaction, spend = _fit_models(summary, args)
     _print_models(transaction, spend)
     paths = [
         transaction.save(models_dir / _MODEL_FILES[args.model_kind]),
@@ -563,6 +752,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     _check_output_file(output, "--output")
     if args.summary is not None:
         _check_input_file(Path(args.summary), "summary")
+    if args.customers is not None:
+        _check_input_file(Path(args.customers), "customers")
     transaction = clvlab.load(args.model_file)
     spend = clvlab.load(args.spend_model_file)
     if not isinstance(transaction, TransactionModel):
@@ -586,6 +777,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             f"{fitted!r}"
         )
     _resolve_value_options(args, fitted if fitted is not None else args.time_unit)
+    needed = _model_covariates(transaction, spend)
+    files = [
+        f for f, m in ((args.model_file, transaction), (args.spend_model_file, spend)) if _covariate_note(m)
+    ]
+    if needed and args.customers is None and args.summary is None:
+        raise DataError(_needs_customers(files, (transaction, spend), needed, args))
+    customers = None if args.customers is None or not needed else _read_customers(args)
     if args.summary is not None:
         summary, unit = _read_summary(Path(args.summary), args)
         if fitted is not None and unit != fitted:
@@ -599,6 +797,18 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             raise DataError(f"the model {args.model_file} records no time unit: state it with --time-unit")
         log, _ = _load_log(args)
         summary = _summarise(log, args, unit)
+    if customers is not None:
+        summary = _join_customers(summary, customers, args)
+    elif args.customers is not None:
+        print(f"note: the models have no covariates; --customers {args.customers} is not read")
+    missing = [v for v in needed if v not in summary.columns]
+    if missing and args.customers is None:
+        raise DataError(_needs_customers(files, (transaction, spend), missing, args))
+    if missing:
+        raise DataError(
+            f"--customers {args.customers} lacks the covariate column(s) {missing} that "
+            f"{' and '.join(files)} were fitted with"
+        )
     kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}
     table = _step(
         f"scoring {len(summary):,} customers",
@@ -612,6 +822,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     _print_segments(table, args, unit)
     print(f"\nwrote {path} ({len(table):,} rows)")
     return 0
+
+
+def _needs_customers(
+    files: list[str], models: Sequence[Any], columns: list[str], args: argparse.Namespace
+) -> str:
+    """The error of a covariate model scored without the customer attributes."""
+    formulas = "".join(_covariate_note(m) for m in models).removeprefix("; ")
+    where = f"--summary {args.summary} has no column(s)" if args.summary is not None else "it needs column(s)"
+    return (
+        f"{' and '.join(files)} {'was' if len(files) == 1 else 'were'} fitted with covariates ({formulas}): "
+        f"pass --customers FILE, the customer attributes (CSV or Parquet with the {args.customer_id!r} "
+        f"column); {where} {columns}"
+    )
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -669,6 +892,45 @@ def _add_model_kind(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--model", dest="model_kind", choices=sorted(_MODELS), action=_Deprecated, new="--model-kind"
+    )
+
+
+def _add_customer_options(p: argparse.ArgumentParser, *, covariates: bool) -> None:
+    g = p.add_argument_group("customer attributes (covariates)")
+    if not covariates:
+        g.add_argument(
+            "--customers",
+            metavar="FILE",
+            help="CSV or Parquet file of customer attributes (one row per customer, the --customer-id "
+            "column); needed when the models were fitted with covariates, unless --summary holds them",
+        )
+        return
+    g.add_argument(
+        "--customers",
+        metavar="FILE",
+        help="CSV or Parquet file of customer attributes, one row per customer: the --customer-id column "
+        "and the covariate columns, read like --transactions (--sep, --decimal); every customer of the log "
+        "needs a row",
+    )
+    formula = (
+        "a formula such as '~ channel + log(first_spend)' (text columns, and C(code) for numeric codes, "
+        "are categorical: compared with their first level), or column names separated by commas, e.g. "
+        "channel,region"
+    )
+    g.add_argument(
+        "--purchase-covariates",
+        metavar="FORMULA|COLUMNS",
+        help=f"attributes of --customers that shift the purchase rate: {formula}",
+    )
+    g.add_argument(
+        "--dropout-covariates",
+        metavar="FORMULA|COLUMNS",
+        help="attributes that shift the drop-out process, as --purchase-covariates",
+    )
+    g.add_argument(
+        "--spend-covariates",
+        metavar="FORMULA|COLUMNS",
+        help="attributes that shift the mean spend (Gamma-Gamma), as --purchase-covariates",
     )
 
 
@@ -737,13 +999,19 @@ def _parser() -> argparse.ArgumentParser:
         "  clvlab run --acquisition-cost channels.csv --channel-cost search=40 --channel-cost referral=10\n"
         "  clvlab run --transactions log.csv --sep ';' --decimal , --date-format %d.%m.%Y \\\n"
         "      --customer-id cust --datetime day --amount value --time-unit D --out-dir results\n"
-        "      # CLV over 365 days at 10% a year: the horizon and discount period follow --time-unit",
+        "      # CLV over 365 days at 10% a year: the horizon and discount period follow --time-unit\n"
+        "  clvlab run --transactions log.csv --customers customers.csv \\\n"
+        "      --purchase-covariates '~ channel + region' --dropout-covariates channel \\\n"
+        "      --spend-covariates '~ log(first_spend)'\n"
+        "      # covariates: customers.csv has customer_id, channel, region and first_spend columns;\n"
+        "      # the coefficients are printed with the models' summaries",
     )
     g = _add_log_options(
         run, transactions_help="CSV or Parquet transaction log (default: the bundled CDNOW log)"
     )
     _add_time_unit(g)
     _add_model_kind(run)
+    _add_customer_options(run, covariates=True)
     _add_value_options(run)
     run.add_argument(
         "--out-dir", default=_OUT_DIR, help="folder for the table, segments and plots (default: %(default)s)"
@@ -769,13 +1037,17 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=raw,
         epilog="example:\n"
         "  clvlab fit --transactions log.csv --model-kind pareto-nbd --models-dir models \\\n"
-        "      --summary-output summary.csv   # the summary, with its time unit, for predict --summary",
+        "      --summary-output summary.csv   # the summary, with its time unit, for predict --summary\n"
+        "  clvlab fit --transactions log.csv --customers customers.csv --purchase-covariates channel,region\n"
+        "      # a BG/NBD whose purchase rate depends on channel and region (columns of customers.csv);\n"
+        "      # the model file keeps the encoding, so predict needs --customers too",
     )
     g = _add_log_options(
         fit, transactions_help="CSV or Parquet transaction log (default: the bundled CDNOW log)"
     )
     _add_time_unit(g)
     _add_model_kind(fit)
+    _add_customer_options(fit, covariates=True)
     fit.add_argument("--models-dir", help=f"folder for the model files (default: {_OUT_DIR}/models)")
     fit.add_argument("--out", dest="models_dir", action=_Deprecated, new="--models-dir")
     fit.add_argument(
@@ -794,7 +1066,10 @@ def _parser() -> argparse.ArgumentParser:
         "      --transactions new_log.csv --output scores.parquet\n"
         "  clvlab predict --model-file models/bgnbd.json --spend-model-file models/gamma_gamma.json \\\n"
         "      --summary summary.csv --time-unit W --output scores.csv\n"
-        "      # --time-unit states the unit of a summary that does not record it",
+        "      # --time-unit states the unit of a summary that does not record it\n"
+        "  clvlab predict --model-file models/bgnbd.json --spend-model-file models/gamma_gamma.json \\\n"
+        "      --transactions new_log.csv --customers customers.csv --output scores.csv\n"
+        "      # models fitted with covariates score with the customers' attributes",
     )
     predict.add_argument("--model-file", metavar="FILE", help="saved transaction model (JSON); required")
     predict.add_argument("--model", dest="model_file", action=_Deprecated, new="--model-file")
@@ -819,6 +1094,7 @@ def _parser() -> argparse.ArgumentParser:
         help="time unit of --summary when the file does not record it (or of a model that records "
         "none); must be the model's",
     )
+    _add_customer_options(predict, covariates=False)
     _add_value_options(predict)
     predict.add_argument("--output", required=True, metavar="FILE", help="output file, .csv or .parquet")
     predict.set_defaults(func=_cmd_predict)
