@@ -80,3 +80,23 @@ def test_fit_errors(spark, spark_summary):
         cs.fit(clvlab.BetaGeo(), spark_summary.withColumn("recency", spark_summary["recency"] - 100))
     with pytest.raises(TypeError, match="clvlab maximum-likelihood model"):
         cs.fit(object(), spark_summary)  # type: ignore[type-var]
+
+
+def test_covariates_join_the_distinct_rows(spark, spark_summary, cdnow_summary):
+    ids = cdnow_summary.index.to_numpy()
+    with_covariates = cdnow_summary.assign(
+        channel=np.where(ids % 3 == 0, "search", np.where(ids % 3 == 1, "referral", "tv")),
+        tenure=(ids % 4).astype(np.float64),
+    )
+    extra = spark.createDataFrame(with_covariates.reset_index()[["customer_id", "channel", "tenure"]])
+    summary = spark_summary.join(extra, "customer_id")
+    spec = {"purchase_covariates": "~ channel + tenure", "dropout_covariates": ["channel"]}
+    got = cs.fit(clvlab.BetaGeo(**spec), summary)
+    expected = clvlab.BetaGeo(**spec).fit(with_covariates)
+    np.testing.assert_array_equal(got.params_.to_numpy(), expected.params_.to_numpy())
+    assert got.params_.index.equals(expected.params_.index)
+    assert got.log_likelihood_ == expected.log_likelihood_
+    rows = cs.distinct_rows(summary, ("frequency", "recency", "T"), covariates=("channel", "tenure"))
+    assert rows["customers"].sum() == len(cdnow_summary)
+    with pytest.raises(DataError, match="learns from the data"):
+        cs.fit(clvlab.BetaGeo(purchase_covariates="~ center(tenure)"), summary)

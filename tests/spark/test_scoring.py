@@ -166,3 +166,16 @@ def test_bayesian_models_score_like_pandas(spark_summary, cdnow_summary):
     assert scoring.model_payload(bg).startswith(b"\x89HDF")  # netCDF-4, never a pickle
     table = cs.predict_customer_value(bg, gg, spark_summary.coalesce(1), **VALUE)
     assert_same_table(to_pandas(table), clvlab.predict_customer_value(bg, gg, cdnow_summary, **VALUE))
+
+
+def test_models_with_covariates_score_like_pandas(spark, spark_summary, cdnow_summary):
+    ids = cdnow_summary.index.to_numpy()
+    with_covariates = cdnow_summary.assign(channel=np.where(ids % 2 == 0, "search", "referral"))
+    bg = clvlab.BetaGeo(purchase_covariates=["channel"]).fit(with_covariates)
+    gg = clvlab.GammaGamma().fit(with_covariates)
+    extra = spark.createDataFrame(with_covariates.reset_index()[["customer_id", "channel"]])
+    summary = spark_summary.join(extra, "customer_id")
+    table = cs.predict_customer_value(bg, gg, summary, **VALUE)
+    assert_same_table(to_pandas(table), clvlab.predict_customer_value(bg, gg, with_covariates, **VALUE))
+    with pytest.raises(DataError, match="missing column"):
+        cs.predict_customer_value(bg, gg, spark_summary, **VALUE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import zoneinfo
 from collections.abc import Iterable
 from typing import Any
@@ -133,3 +134,33 @@ def not_finite(column: Column) -> Column:
 def plain(value: Any) -> Any:
     """A value collected from Spark as a plain Python value for messages."""
     return value.item() if hasattr(value, "item") and not isinstance(value, str | bytes) else value
+
+
+def covariate_variables(model: Any, available: Iterable[str] = ()) -> list[str]:
+    """The data columns a model's covariates read (none without covariates), sorted.
+
+    A fitted model names them in its encodings (``covariates_``). For an unfitted one they are read from
+    its covariate specifications (formulas or column lists) with formulaic, and, since formulaic does
+    not list the variables of data-dependent transforms such as ``center(x)``, every column of
+    ``available`` that the formula names is added too.
+    """
+    fitted = getattr(model, "covariates_", None)
+    if fitted:
+        return sorted({v for design in fitted.values() for v in design.variables})
+    specs = model._covariate_specs() if hasattr(model, "_covariate_specs") else {}
+    if not specs:
+        return []
+    import formulaic
+
+    from clvlab.covariates import covariate_formula
+
+    found: set[str] = set()
+    for process, spec in specs.items():
+        formula = covariate_formula(spec, f"{process}_covariates")
+        found |= {str(v) for v in formulaic.Formula(formula).required_variables}
+        found |= {
+            c
+            for c in available
+            if f"`{c}`" in formula or re.search(rf"(?<![\w.`]){re.escape(c)}(?![\w`(])", formula)
+        }
+    return sorted(found)

@@ -17,7 +17,7 @@ from pyspark.sql import functions as sf
 
 from clvlab.errors import DataError
 from clvlab.models.base import BaseModel
-from clvlab.spark._common import is_numeric, require_columns, time_unit_of
+from clvlab.spark._common import covariate_variables, is_numeric, require_columns, time_unit_of
 
 __all__ = ["distinct_rows", "fit"]
 
@@ -28,7 +28,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def distinct_rows(
-    summary: DataFrame, columns: tuple[str, ...] | list[str], *, weights: str | None = None
+    summary: DataFrame,
+    columns: tuple[str, ...] | list[str],
+    *,
+    weights: str | None = None,
+    covariates: tuple[str, ...] | list[str] = (),
 ) -> pd.DataFrame:
     """The distinct rows of ``columns`` in a Spark summary and the number of customers in each.
 
@@ -40,11 +44,13 @@ def distinct_rows(
         The columns a model reads (``model.data_columns``).
     weights : str, optional
         A column of per-row weights to sum instead of counting rows (an already aggregated summary).
+    covariates : sequence of str
+        Further columns of the distinct key, kept with their own type (a model's covariates).
 
     Returns
     -------
     pandas.DataFrame
-        ``columns`` (float64) and ``customers`` (the count or summed weight), sorted by ``columns``, with
+        ``columns`` (float64), ``covariates`` and ``customers`` (the count or summed weight), sorted, with
         ``attrs["time_unit"]`` from the summary's column metadata (when recorded).
 
     Raises
@@ -52,21 +58,24 @@ def distinct_rows(
     DataError
         For a missing or non-numeric column.
     """
-    columns = list(columns)
-    require_columns(summary, columns + ([weights] if weights is not None else []), "the summary")
-    for column in columns + ([weights] if weights is not None else []):
+    columns, extra = list(columns), [c for c in covariates if c not in columns]
+    numeric = columns + ([weights] if weights is not None else [])
+    require_columns(summary, numeric + extra, "the summary")
+    for column in numeric:
         if not is_numeric(summary, column):
             dtype = summary.schema[column].dataType.simpleString()
             raise DataError(f"column {column!r} must be numeric, got dtype {dtype}")
     count = sf.count(sf.lit(1)) if weights is None else sf.sum(sf.col(weights).cast("double"))
     rows = (
-        summary.select(*[sf.col(c).cast("double").alias(c) for c in columns], *([weights] if weights else []))
-        .groupBy(*columns)
+        summary.select(
+            *[sf.col(c).cast("double").alias(c) for c in columns], *extra, *([weights] if weights else [])
+        )
+        .groupBy(*columns, *extra)
         .agg(count.cast("double").alias(WEIGHT_COLUMN))
         .toPandas()
     )
     rows = rows.astype(dict.fromkeys([*columns, WEIGHT_COLUMN], "float64"))
-    rows = rows.sort_values(columns, ignore_index=True)
+    rows = rows.sort_values([*columns, *extra], ignore_index=True)
     unit = time_unit_of(summary)
     if unit is not None:
         rows.attrs["time_unit"] = unit
@@ -104,5 +113,26 @@ def fit(model: M, summary: DataFrame, *, weights: str | None = None, **fit_kwarg
     """
     if not isinstance(model, BaseModel):
         raise TypeError(f"model must be a clvlab maximum-likelihood model, got {type(model).__name__}")
-    rows = distinct_rows(summary, model.data_columns, weights=weights)
+    covariates = [c for c in covariate_variables(model, summary.columns) if c not in model.data_columns]
+    rows = distinct_rows(summary, model.data_columns, weights=weights, covariates=covariates)
+    if covariates:
+        _refuse_stateful_transforms(model, rows)
     return model.fit(rows, weights=WEIGHT_COLUMN, **fit_kwargs)
+
+
+def _refuse_stateful_transforms(model: BaseModel, rows: pd.DataFrame) -> None:
+    """Refuse covariate transforms whose state (a mean, a scale) would be computed on the distinct rows.
+
+    ``center(x)`` or ``scale(x)`` learn a statistic of the rows they see; on the distinct rows it is not
+    the customers' (the rows are not weighted), so the estimates would not be the full fit's.
+    """
+    from clvlab.covariates import Design
+
+    for process, spec in model._covariate_specs().items():
+        design, _ = Design.fit(spec, rows, process)
+        if design.transforms:
+            raise DataError(
+                f"{process}_covariates={spec!r} uses a transform that learns from the data "
+                f"({', '.join(design.transforms)}); on Spark the fit sees distinct rows, not customers, "
+                "so it would learn another state: transform the column in Spark first and pass it plainly"
+            )

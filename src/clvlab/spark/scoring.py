@@ -28,6 +28,7 @@ from clvlab.draws import ModelDraws, model_draws
 from clvlab.errors import ClvlabWarning, DataError, DegenerateSegmentsWarning
 from clvlab.spark._common import (
     METADATA_KEY,
+    covariate_variables,
     customer_id_column,
     is_numeric,
     not_finite,
@@ -167,14 +168,16 @@ def _check_arguments(
     data_columns: list[str],
     cost_columns: list[str],
     options: dict[str, Any],
+    covariates: dict[str, Any] | None = None,
 ) -> None:
-    """Raise the pandas path's own errors for bad arguments, on the driver, before Spark runs anything.
+    """Raise the pandas path's own errors for bad arguments, on the driver, before scoring.
 
-    Scores one valid made-up customer (no purchase yet) with :func:`clvlab.predict_customer_value`, so
-    the checks are exactly that function's (horizon, rates, method, interval, segment thresholds, the
-    kind of acquisition cost), whatever they become.
+    Scores one valid made-up customer (no purchase yet; with covariates, those of a customer of the
+    summary) with :func:`clvlab.predict_customer_value`, so the checks are exactly that function's
+    (horizon, rates, method, interval, segment thresholds, the kind of acquisition cost).
     """
-    row: dict[str, Any] = dict.fromkeys(data_columns, 0.0)
+    row: dict[str, Any] = dict(covariates or {})
+    row.update(dict.fromkeys(data_columns, 0.0))
     row.update({k: 1.0 for k in ("T", "n_periods") if k in row})
     cost = options["acquisition_cost"]
     if isinstance(cost, Mapping):
@@ -380,12 +383,20 @@ active_threshold
     }
     cost_columns, with_channel = _cost_columns(acquisition_cost, channel)
     data_columns = list(dict.fromkeys([*t_md.mle.data_columns, *s_md.mle.data_columns]))
-    _check_arguments(transaction_model, spend_model, data_columns, cost_columns, options)
+    covariates = [
+        c for c in (*covariate_variables(t_md.mle), *covariate_variables(s_md.mle)) if c not in data_columns
+    ]
+    if not covariates:
+        _check_arguments(transaction_model, spend_model, data_columns, cost_columns, options)
     if not isinstance(summary, DataFrame):
         raise DataError(f"the summary must be a Spark DataFrame, got {type(summary).__name__}")
     ident = customer_id_column(summary, customer_id)
-    needed = list(dict.fromkeys([*data_columns, *cost_columns]))
+    needed = list(dict.fromkeys([*data_columns, *covariates, *cost_columns]))
     require_columns(summary, needed, "the summary")
+    if covariates:  # a made-up customer cannot have valid covariates: take one customer's
+        first = summary.select(*covariates).limit(1).collect()
+        values = first[0].asDict() if first else dict.fromkeys(covariates)
+        _check_arguments(transaction_model, spend_model, data_columns, cost_columns, options, values)
     unit = _time_unit(summary, [t_md, s_md])
     n = _validate(summary, ident, [t_md.mle, s_md.mle], acquisition_cost, channel)
 
