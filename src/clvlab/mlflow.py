@@ -74,6 +74,12 @@ def _settings(
     method: str,
 ) -> dict[str, Any]:
     md = model_draws(model)
+    for m in (model, spend_model):
+        if getattr(m, "covariates_", None):
+            raise DataError(
+                f"{type(m).__name__} has covariates: logging it as an MLflow pyfunc is not supported yet "
+                "(the input schema would need the covariate columns and their types); save it with model.save"
+            )
     if spend_model is not None:
         model_draws(spend_model, "spend", "spend_model")
         if md.role != "transaction":

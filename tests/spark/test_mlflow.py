@@ -96,3 +96,10 @@ def test_log_model_errors(tracking, fitted):
         clvlab_mlflow.log_model(bg, spend_model=gg)
     with pytest.raises(DataError, match="must be a transaction model"):
         clvlab_mlflow.log_model(gg, spend_model=gg, horizon=52.0)
+
+
+def test_models_with_covariates_are_refused_for_now(tracking, cdnow_split):
+    data = cdnow_split.assign(channel=np.where(cdnow_split.index.to_numpy() % 2 == 0, "a", "b"))
+    bg = clvlab.BetaGeo(purchase_covariates=["channel"]).fit(data)
+    with pytest.raises(DataError, match="has covariates"):
+        clvlab_mlflow.log_model(bg, horizon=39.0)
