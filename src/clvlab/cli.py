@@ -31,6 +31,7 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 import pandas as pd
 
+from clvlab._guards import write_atomically
 from clvlab.data.validation import summary_time_unit
 from clvlab.errors import ClvlabWarning, CovariateWarning, DataError, ModelFileError, NotFittedError
 from clvlab.models import GammaGamma, TransactionModel
@@ -134,13 +135,15 @@ def _check_output_dir(path: Path, what: str) -> None:
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        table.to_parquet(path)
-    elif path.suffix.lower() == ".csv":
-        table.to_csv(path)
-    else:
+    suffix = path.suffix.lower()
+    if suffix not in {".parquet", ".pq", ".csv"}:
         raise DataError(f"{path}: output must end in .csv or .parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written to a temporary file and renamed into place: an interrupted run never leaves half a table.
+    if suffix == ".csv":
+        write_atomically(path, lambda tmp: table.to_csv(tmp))
+    else:
+        write_atomically(path, lambda tmp: table.to_parquet(tmp))
     return path
 
 

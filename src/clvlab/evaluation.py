@@ -368,12 +368,12 @@ def evaluate(
     return out
 
 
-def _log_likelihood(model: HasDraws, data: pd.DataFrame) -> tuple[float, int]:
-    """Log-likelihood of the calibration columns at the model's parameters, and the number of rows."""
-    md = model_draws(model)
-    index, columns = md.columns(data)
-    ll = np.asarray(md.bind(md.formulas.loglik)(*md.estimate.values(), *columns), dtype=np.float64)
-    return float(ll.sum()), len(index)
+def _log_likelihood(model: object, data: pd.DataFrame) -> tuple[float, int]:
+    """Log-likelihood of the calibration columns at the model's parameters, and the number of rows.
+
+    At the estimate, or a Bayesian model's posterior means; over the rows the model's likelihood covers.
+    """
+    return model_draws(model).mle.log_likelihood(data)
 
 
 def _names(

@@ -318,3 +318,32 @@ def test_likelihood_ratio_test_in_compare_models(cdnow_cov):
         clvlab.likelihood_ratio_test(cohort, plain, split)
     with pytest.raises(ValueError, match="subset"):
         clvlab.likelihood_ratio_test(clvlab.ParetoNBD().fit(split), both, split)
+
+
+def test_likelihood_ratio_test_of_spend_models_on_a_split_with_one_time_buyers(cdnow_cov):
+    # Gamma-Gamma's likelihood covers the customers with repeat purchases only: the one-time buyers of
+    # the split (monetary_value 0) are not scored, so the statistic is finite and equals the fits' own.
+    plain = clvlab.GammaGamma().fit(cdnow_cov)
+    cov = clvlab.GammaGamma(spend_covariates=["cohort"]).fit(cdnow_cov)
+    assert (cdnow_cov["frequency"] == 0).any()
+    test = clvlab.likelihood_ratio_test(plain, cov, cdnow_cov)
+    assert test["statistic"] == pytest.approx(2 * (cov.log_likelihood_ - plain.log_likelihood_), rel=1e-9)
+    assert test["df"] == 2
+    assert 0 <= test["p_value"] <= 1
+
+
+def test_plots_of_covariate_models(cdnow_cov):
+    pytest.importorskip("matplotlib")
+    from clvlab import plotting
+
+    log = clvlab.datasets.load_cdnow_transactions()
+    split = clvlab.calibration_holdout_split(
+        log, calibration_end="1997-09-30", time_unit="W", customers=cdnow_cov[["cohort"]]
+    )
+    model = clvlab.BetaGeo(purchase_covariates=["cohort"]).fit(split)
+    # Per-customer predictions: fine.
+    data = plotting.plot_calibration_vs_holdout_data(model, split)
+    assert np.isfinite(data["predicted"].dropna()).all()
+    # Population curves: refused, saying which plots take it.
+    with pytest.raises(DataError, match="population curves"):
+        plotting.plot_period_transactions_data(model, split)

@@ -26,7 +26,7 @@ from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
 from clvlab.bayes._op import TotalAndGrad, loglik, python_op_compiles
 from clvlab.draws import ModelDraws, mean_over_draws, over_data_rows
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
-from clvlab.models._fitting import deduplicate
+from clvlab.models._fitting import Deduplicated, deduplicate
 from clvlab.models.base import BaseModel, Hyperparameters
 
 __all__ = ["BayesModel", "SamplingWarning"]
@@ -80,6 +80,12 @@ class BayesModel(Hyperparameters):
         sampler loop runs in Rust with a low-rank modified mass matrix) or PyMC's own NUTS (dense mass
         matrix, ``init="jitter+adapt_full"``). ``"auto"`` takes nutpie when it is installed. Both sample
         the same PyMC model, started at the maximum-likelihood estimate.
+    purchase_covariates, dropout_covariates, spend_covariates : str or list of str, optional
+        Covariates as in the maximum-likelihood twin (:mod:`clvlab.covariates`), on the same likelihood.
+        Each coefficient's default prior is Normal(0, sigma) with sigma = 1 / (the standard deviation of
+        its design column in the data), capped at 10: a one-standard-deviation change of a covariate
+        moves the log of the parameter it scales by about N(0, 1) a priori, in any unit. Override one
+        with ``priors={"purchase:channel[T.web]": ("Normal", {"mu": 0.0, "sigma": 0.5})}``.
     """
 
     mle_class: ClassVar[type[BaseModel]]
@@ -96,6 +102,7 @@ class BayesModel(Hyperparameters):
         priors: dict[str, tuple[str, dict[str, float]]] | None = None,
         progressbar: bool = True,
         sampler: str = "auto",
+        **covariates: Any,
     ) -> None:
         self.method = method
         self.draws = draws
@@ -106,11 +113,30 @@ class BayesModel(Hyperparameters):
         self.priors = priors
         self.progressbar = progressbar
         self.sampler = sampler
+        links = self.mle_class.covariate_links
+        unknown = set(covariates) - {f"{p}_covariates" for p in links}
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected argument(s) {sorted(unknown)}")
+        for process in links:
+            setattr(self, f"{process}_covariates", covariates.get(f"{process}_covariates"))
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        """The model's parameters, as in the maximum-likelihood twin."""
+        """The model's baseline parameters, as in the maximum-likelihood twin."""
         return self.mle_class.param_names
+
+    @property
+    def _all_names(self) -> tuple[str, ...]:
+        """Baselines, then the fitted covariate coefficients (``"purchase:channel[T.web]"``)."""
+        designs = getattr(self, "covariates_", None) or {}
+        return self.param_names + tuple(f"{p}:{c}" for p, d in designs.items() for c in d.columns)
+
+    def _covariate_specs(self) -> dict[str, Any]:
+        specs = {p: getattr(self, f"{p}_covariates", None) for p in self.mle_class.covariate_links}
+        return {p: v for p, v in specs.items() if v is not None}
+
+    def _hyperparameter_names(self) -> set[str]:
+        return set(self.get_params()) | {f"{p}_covariates" for p in self.mle_class.covariate_links}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Return the constructor's hyperparameters."""
@@ -125,7 +151,9 @@ class BayesModel(Hyperparameters):
             "progressbar",
             "sampler",
         )
-        return {k: getattr(self, k) for k in keys}
+        return {k: getattr(self, k) for k in keys} | {
+            f"{p}_covariates": v for p, v in self._covariate_specs().items()
+        }
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params()[k]}
@@ -143,16 +171,22 @@ class BayesModel(Hyperparameters):
         """
         raise NotImplementedError
 
-    def _build_priors(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> list[Any]:
+    def _build_priors(
+        self, columns: tuple[FloatArray, ...], weights: FloatArray, z: FloatArray | None = None
+    ) -> list[Any]:
         priors = dict(self.default_priors(columns, weights))
+        names = self._all_names
+        if z is not None:
+            mean = weights @ z / weights.sum()
+            sd = np.sqrt(np.maximum(weights @ (z - mean) ** 2 / weights.sum(), 0.0))
+            for name, sd_j in zip(names[len(self.param_names) :], sd, strict=True):
+                priors[name] = ("Normal", {"mu": 0.0, "sigma": float(min(1.0 / max(sd_j, 1e-12), 10.0))})
         for name, spec in (self.priors or {}).items():
-            if name not in self.param_names:
-                raise ValueError(
-                    f"priors: {type(self).__name__} has no parameter {name!r}; {self.param_names}"
-                )
+            if name not in names:
+                raise ValueError(f"priors: {type(self).__name__} has no parameter {name!r}; {names}")
             priors[name] = spec
         rvs = []
-        for name in self.param_names:
+        for name in names:
             dist_name, kwargs = priors[name]
             dist = getattr(pm, dist_name, None)
             if dist is None or not isinstance(dist, type) or not issubclass(dist, pm.Distribution):
@@ -166,32 +200,51 @@ class BayesModel(Hyperparameters):
         if self.method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
         sampler = self._nuts_sampler()
-        mle = self.mle_class()
-        columns, w = mle._fit_arrays(data, weights)
-        dedup = deduplicate(columns, w)
-        total_and_grad = mle._total_and_grad(dedup.columns, dedup.weights)
+        specs = self._covariate_specs()
+        mle = self.mle_class(**{f"{p}_covariates": v for p, v in specs.items()})
+        z: FloatArray | None = None
         # Chains start at the maximum-likelihood estimate (same likelihood, same rows, a fraction of a
         # second), so tuning does not begin in the far tails of the wide priors.
         with warnings.catch_warnings():
             # An estimate on a boundary the data do not identify is still a usable starting point: the
             # priors make the posterior proper, and its mode is taken instead just below.
             warnings.simplefilter("ignore", UnidentifiedWarning)
-            mle._fit_deduplicated(dedup, data)
+            if specs:
+                mle.fit(data, weights=weights)
+                self.covariates_ = mle.covariates_
+                cols_d, z, w_d = mle._likelihood_rows(data, weights)
+                dedup = Deduplicated(cols_d, w_d)
+                total_and_grad = mle._covariate_likelihood(cols_d, z, w_d)
+            else:
+                if hasattr(self, "covariates_"):
+                    del self.covariates_
+                columns, w = mle._fit_arrays(data, weights)
+                dedup = deduplicate(columns, w)
+                total_and_grad = mle._total_and_grad(dedup.columns, dedup.weights)
+                mle._fit_deduplicated(dedup, data)
         start = {str(k): float(v) for k, v in mle.params_.items()}
         with pm.Model() as model, python_op_compiles():
-            theta = pt.stack(self._build_priors(dedup.columns, dedup.weights))
+            theta = pt.stack(self._build_priors(dedup.columns, dedup.weights, z))
             pm.Potential("loglik", loglik(total_and_grad, theta))
             if not np.isfinite(mle.covariance_.to_numpy()).all():
-                start = _find_map(start, int(self.random_seed), self.param_names)
+                start = _find_map(start, int(self.random_seed), self._all_names)
             coordinates = self._sampling_coordinates(model, dedup.columns, dedup.weights)
             idata = self._sample(model, start, sampler, coordinates, total_and_grad)
         observed = xr.Dataset(
             {c: ("pattern", col) for c, col in zip(mle.data_columns, dedup.columns, strict=True)}
             | {"weights": ("pattern", dedup.weights)}
+            | (
+                {
+                    f"design:{n}": ("pattern", col)
+                    for n, col in zip(self._all_names[len(self.param_names) :], z.T, strict=True)
+                }
+                if z is not None
+                else {}
+            )
         )
         self.idata_ = _arviz.add_group(idata, "observed_data", observed)
         self._set_draws_from_idata()
-        self.n_customers_ = float(w.sum())
+        self.n_customers_ = float(mle.n_customers_)
         self.time_unit_ = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
         self._check_diagnostics()
         return self
@@ -217,8 +270,8 @@ class BayesModel(Hyperparameters):
         seed = int(self.random_seed)
         if self.method == "map":
             with model:
-                point = _find_map(start, seed, self.param_names)
-            posterior = {n: np.full((1, 1), float(point[n])) for n in self.param_names}
+                point = _find_map(start, seed, self._all_names)
+            posterior = {n: np.full((1, 1), float(point[n])) for n in self._all_names}
             return _arviz.posterior_from_arrays(posterior)
         if self.method == "advi":
             with model:
@@ -265,17 +318,16 @@ class BayesModel(Hyperparameters):
 
     def _set_draws_from_idata(self) -> None:
         post = _arviz.posterior_dataset(self.idata_)
-        self._draws = np.stack([post[n].to_numpy() for n in self.param_names], axis=-1)  # (chain, draw, k)
+        names = list(self._all_names)
+        self._draws = np.stack([post[n].to_numpy() for n in names], axis=-1)  # (chain, draw, k)
         self.params_ = pd.Series(
-            self._draws.reshape(-1, len(self.param_names)).mean(axis=0),
-            index=list(self.param_names),
-            name="posterior mean",
+            self._draws.reshape(-1, len(names)).mean(axis=0), index=names, name="posterior mean"
         )
 
     def _check_diagnostics(self) -> None:
         if self.method != "nuts":
             return
-        names = list(self.param_names)
+        names = list(self._all_names)
         divergent = 0
         if "sample_stats" in _arviz.group_names(self.idata_):
             stats = _arviz.posterior_dataset(self.idata_, "sample_stats")
@@ -306,7 +358,7 @@ class BayesModel(Hyperparameters):
     def summary(self) -> pd.DataFrame:
         """ArviZ summary of the parameters: mean, sd, HDI, MCSE, ESS and R-hat."""
         self._check_fitted()
-        return _arviz.summary_table(self.idata_, list(self.param_names))
+        return _arviz.summary_table(self.idata_, list(self._all_names))
 
     def model_draws(self) -> ModelDraws:
         """The model as parameter draws (:mod:`clvlab.draws`): all posterior draws, for points and bounds."""
@@ -315,12 +367,19 @@ class BayesModel(Hyperparameters):
     def _mle_view(self) -> BaseModel:
         """The maximum-likelihood twin at the posterior means, for validation and time units."""
         self._check_fitted()
-        return self.mle_class.from_params(self.params_.to_dict(), time_unit=self.time_unit_)
+        designs = getattr(self, "covariates_", None)
+        if not designs:
+            return self.mle_class.from_params(self.params_.to_dict(), time_unit=self.time_unit_)
+        view = self.mle_class(**{f"{p}_covariates": v for p, v in self._covariate_specs().items()})
+        view.params_ = self.params_.copy()
+        view.covariates_ = designs
+        view.time_unit_ = self.time_unit_
+        return view
 
     def param_draws(self) -> FloatArray:
         """Posterior draws of the parameters, shape (chains x draws, n_params)."""
         self._check_fitted()
-        return self._draws.reshape(-1, len(self.param_names))
+        return self._draws.reshape(-1, self._draws.shape[-1])
 
     def _posterior(
         self,
@@ -364,6 +423,10 @@ class BayesTransactionModel(BayesModel):
     def _arrays(self, data: Any) -> tuple[pd.Index, tuple[FloatArray, ...]]:
         return self._mle_view().validated_columns(data)
 
+    def _bind(self, fn: Any) -> Any:
+        """``fn`` of the posterior draws' columns (per-customer parameters with covariates)."""
+        return self._mle_view().bind(fn)
+
     def predict_purchases(
         self, data: Any, t: float, *, interval: float | None = None, return_draws: bool = False
     ) -> pd.Series | pd.DataFrame | xr.DataArray:
@@ -373,7 +436,7 @@ class BayesTransactionModel(BayesModel):
         with dims (chain, draw, customer_id).
         """
         index, cols = self._arrays(data)
-        fn = self.mle_class.formulas.conditional_expected_purchases
+        fn = self._bind(self.mle_class.formulas.conditional_expected_purchases)
         return self._posterior(
             fn, "expected_purchases", index, (non_negative(t, "t"),), cols, interval, return_draws
         )
@@ -384,7 +447,7 @@ class BayesTransactionModel(BayesModel):
         """Posterior mean of P(alive | x, t_x, T), with optional credible bounds or all draws."""
         index, cols = self._arrays(data)
         return self._posterior(
-            self.mle_class.formulas.p_alive, "p_alive", index, (), cols, interval, return_draws
+            self._bind(self.mle_class.formulas.p_alive), "p_alive", index, (), cols, interval, return_draws
         )
 
     def predict_purchase_probability(
@@ -392,12 +455,13 @@ class BayesTransactionModel(BayesModel):
     ) -> pd.Series | pd.DataFrame | xr.DataArray:
         """Posterior mean of P(X(T, T+t) = n | x, t_x, T), with optional credible bounds or all draws."""
         index, cols = self._arrays(data)
-        fn = self.mle_class.formulas.conditional_purchase_pmf
+        fn = self._bind(self.mle_class.formulas.conditional_purchase_pmf)
         scalars = (non_negative(t, "t"), whole_count(n, "n"))
         return self._posterior(fn, "purchase_probability", index, scalars, cols, interval, return_draws)
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Posterior mean of E[X(t)] for a new customer, vectorised over ``t``."""
+        self._mle_view()._no_covariates("E[X(t)] of a new customer")
         draws = self.param_draws()
         t_arr = np.atleast_1d(np.asarray(non_negative(t, "t"), dtype=np.float64))
         vals = self.mle_class.formulas.expected_purchases(

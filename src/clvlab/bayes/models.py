@@ -104,11 +104,13 @@ class GammaGamma(BayesModel):
         self, data: Any, *, interval: float | None = None, return_draws: bool = False
     ) -> pd.Series | pd.DataFrame | xr.DataArray:
         """Posterior mean of E[M | x, m_x] (population mean for customers without repeat purchases)."""
-        index, columns = self._mle_view().validated_columns(data)
-        spend = self.mle_class.formulas.conditional_expected_spend
+        view = self._mle_view()
+        index, columns = view.validated_columns(data)
+        spend = view.bind(self.mle_class.formulas.conditional_expected_spend)
         return self._posterior(spend, "expected_spend", index, (), columns, interval, return_draws)
 
     def expected_spend(self) -> float:
         """Posterior mean of the population mean spend p gamma / (q - 1)."""
+        self._mle_view()._no_covariates("the population mean spend")
         draws = self.param_draws()
         return float(np.mean(self.mle_class.formulas.expected_spend(draws[:, 0], draws[:, 1], draws[:, 2])))

@@ -26,12 +26,13 @@ from clvlab._version import __version__
 from clvlab.bayes import _arviz
 from clvlab.bayes.base import BayesModel
 from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
+from clvlab.covariates import Design
 from clvlab.errors import ModelFileError, ModelVersionWarning, NotFittedError
 
 __all__ = ["BAYES_FORMAT", "BAYES_FORMAT_VERSION", "BAYES_REGISTRY", "load_netcdf", "save_netcdf"]
 
 BAYES_FORMAT = "clvlab-bayes-model"
-BAYES_FORMAT_VERSION = 1
+BAYES_FORMAT_VERSION = 2
 #: The only classes a file can name.
 BAYES_REGISTRY: Mapping[str, type[BayesModel]] = {
     "bayes.BetaGeo": BetaGeo,
@@ -56,7 +57,7 @@ def save_netcdf(model: BayesModel, path: str | os.PathLike[str]) -> Path:
         raise TypeError(f"{type(model).__name__} is not a registered clvlab Bayesian model")
     manifest = {
         "format": BAYES_FORMAT,
-        "format_version": BAYES_FORMAT_VERSION,
+        "format_version": 1,  # 2 with covariates (below)
         "clvlab_version": __version__,
         "model": name,
         "hyperparameters": model.get_params(),
@@ -64,6 +65,10 @@ def save_netcdf(model: BayesModel, path: str | os.PathLike[str]) -> Path:
         "n_customers": model.n_customers_,
         "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    designs = getattr(model, "covariates_", None) or {}
+    if designs:
+        manifest["format_version"] = 2
+        manifest["covariates"] = {p: d.to_dict() for p, d in designs.items()}
     manifest["checksum"] = _checksum(manifest, model.param_draws())
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +96,16 @@ def load_netcdf(path: str | os.PathLike[str]) -> BayesModel:
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{where}: invalid hyperparameters for {cls.__name__} ({exc})") from None
     model.idata_ = idata
+    covariates = manifest.get("covariates")
+    if covariates is not None:
+        if manifest["format_version"] < 2 or not isinstance(covariates, dict):
+            raise ModelFileError(f"{where}: invalid covariates field in the manifest")
+        try:
+            model.covariates_ = {
+                p: Design.from_dict(covariates[p]) for p in cls.mle_class.covariate_links if p in covariates
+            }
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{where}: invalid covariates in the manifest ({exc})") from None
     try:
         model._set_draws_from_idata()
     except KeyError as exc:
@@ -173,10 +188,12 @@ def _check_manifest(manifest: Any, where: str) -> tuple[type[BayesModel], dict[s
     hyper = dict(manifest["hyperparameters"])
     if "sampler" not in hyper:
         hyper["sampler"] = "pymc"  # files of clvlab 0.1.0 before the nutpie path was added
-    if set(hyper) != set(cls().get_params()):
+    if not (set(cls().get_params()) <= set(hyper) <= cls()._hyperparameter_names()):
         raise ModelFileError(f"{where}: hyperparameters do not match {cls.__name__}")
     for key, value in hyper.items():
-        if isinstance(value, dict) and key != "priors":
+        if isinstance(value, list) and key.endswith("_covariates") and all(isinstance(v, str) for v in value):
+            continue
+        if isinstance(value, dict | list) and key != "priors":
             raise ModelFileError(f"{where}: invalid hyperparameter {key}={value!r}")
     priors = hyper.get("priors")
     if priors is not None:

@@ -178,6 +178,19 @@ class BaseModel(Hyperparameters):
         z = np.column_stack([d.matrix(data) for d in self.covariates_.values()])
         return tuple(np.ascontiguousarray(z[:, j]) for j in range(z.shape[1]))
 
+    def log_likelihood(self, data: Any) -> tuple[float, int]:
+        """Log-likelihood of ``data`` at the estimate, and the number of rows it covers.
+
+        The rows are those the model's likelihood is defined on (Gamma-Gamma: customers with repeat
+        purchases), so that nested models fitted to ``data`` compare on the same rows
+        (:func:`clvlab.likelihood_ratio_test`).
+        """
+        _, columns = self.validated_columns(data)
+        rows = self._fit_rows(columns[: len(self.data_columns)])
+        fn = self.bind(self.formulas.loglik)
+        ll = np.asarray(fn(*self._theta, *(c[rows] for c in columns)), dtype=np.float64)
+        return float(ll.sum()), int(rows.sum())
+
     def bind(self, fn: Any) -> Any:
         """A formula function ``fn(*params, *scalars, *data_columns)`` of the model's parameter vector.
 
@@ -303,11 +316,8 @@ class BaseModel(Hyperparameters):
         # Baselines from the model without covariates on the same rows, coefficients from zero.
         start = self._fit_deduplicated(deduplicate(cols_d, w_d), data, store=False).params
         self.covariates_ = designs
-        links, sizes = self._covariate_layout()
         k = len(self.param_names)
-        total_and_grad = covariate_total_and_grad(
-            self._total_and_grad, self.formulas.loglik_and_grad, cols_d, z_d, w_d, k, links, sizes
-        )
+        total_and_grad = self._covariate_likelihood(cols_d, z_d, w_d)
         names = list(self.param_names) + [f"{p}:{c}" for p, d in designs.items() for c in d.columns]
         result = maximise(
             total_and_grad,
@@ -321,6 +331,37 @@ class BaseModel(Hyperparameters):
         )
         self._store_fit(result, names, float(w_d.sum()), data)
         return self
+
+    def _covariate_likelihood(
+        self, columns: tuple[FloatArray, ...], z: FloatArray, weights: FloatArray
+    ) -> Any:
+        """Weighted log-likelihood and gradient in (baselines, coefficients) on distinct rows.
+
+        The fitted encodings (``covariates_``) fix the coefficient layout; ``z`` holds the design columns
+        in that order. Shared by the maximum-likelihood fit and the Bayesian twins (:mod:`clvlab.bayes`).
+        """
+        links, sizes = self._covariate_layout()
+        return covariate_total_and_grad(
+            self._total_and_grad,
+            self.formulas.loglik_and_grad,
+            columns,
+            z,
+            weights,
+            len(self.param_names),
+            links,
+            sizes,
+        )
+
+    def _likelihood_rows(
+        self, data: Any, weights: Any
+    ) -> tuple[tuple[FloatArray, ...], FloatArray, FloatArray]:
+        """A fitted covariate model's distinct (data, design) rows of ``data`` and their weights."""
+        _, columns = self.validated_columns(data)
+        n_data = len(self.data_columns)
+        w = weights_array(data, weights, len(columns[0]))
+        rows = self._fit_rows(columns[:n_data]) & (w > 0)
+        z = np.column_stack([c[rows] for c in columns[n_data:]])
+        return deduplicate_with_covariates(tuple(c[rows] for c in columns[:n_data]), z, w[rows])
 
     def _fit_deduplicated(self, dedup: Deduplicated, data: Any, *, store: bool = True) -> Any:
         """Fit on validated, de-duplicated weighted rows (``data`` only supplies the time unit).

@@ -42,18 +42,30 @@ def amount_of(value: float, unit: str | None) -> str:
 ModelView = ModelDraws
 
 
-def view(model: HasDraws, kind: str = "transaction") -> ModelDraws:
+def view(model: HasDraws, kind: str = "transaction", *, per_customer: bool = False) -> ModelDraws:
     """A fitted transaction (``kind="transaction"``) or spend (``kind="spend"``) model as draws.
+
+    ``per_customer``: the plot evaluates the model only through each customer's own predictions, so a
+    model with covariates is fine. The other plots draw population curves or grids of the model's
+    formulas, which a covariate model does not have without a covariate profile.
 
     Raises
     ------
     TypeError
         For anything else.
+    DataError
+        For a model with covariates in a plot of population curves.
     """
     try:
-        return model_draws(model, kind)
+        md = model_draws(model, kind)
     except TypeError as exc:
         raise TypeError(str(exc).replace("this needs", "this plot needs")) from None
+    if md.has_covariates and not per_customer:
+        raise DataError(
+            f"this plot draws the population curves of a model without covariates; {md.name} has "
+            "covariates (plot_calibration_vs_holdout and the gains plots take it; or plot one without)"
+        )
+    return md
 
 
 def resolve_time_unit(mv: ModelView, time_unit: str | None) -> str:

@@ -43,7 +43,7 @@ def plot_calibration_vs_holdout_data(
         Indexed by the frequency bin, with ``customers``, ``actual`` and ``predicted`` (means over the
         bin's customers; NaN for an empty bin).
     """
-    mv = view(model)
+    mv = view(model, per_customer=True)
     if "frequency_holdout" not in calibration_holdout:
         raise DataError("calibration_holdout lacks frequency_holdout; use clvlab.calibration_holdout_split")
     k = int(max_frequency)

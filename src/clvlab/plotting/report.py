@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from clvlab._guards import write_atomically
 from clvlab.draws import SpendPredictor, TransactionPredictor
 from clvlab.evaluation import actual_holdout_value, predict_holdout_value
 from clvlab.plotting._common import FIGSIZE, view
@@ -33,7 +34,7 @@ def _save(out_dir: Path, name: str, draw: Callable[[Axes], Any], dpi: int) -> Pa
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     draw(fig.subplots())
     path = out_dir / f"{name}.png"
-    fig.savefig(path, dpi=dpi)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
     return path
 
 
@@ -107,7 +108,7 @@ def write_report_plots(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    mv = view(transaction_model)
+    mv = view(transaction_model, per_customer=True)
     level = (0.9 if mv.bayesian else None) if interval == "auto" else interval
     written = [
         _save(
