@@ -236,6 +236,34 @@ def test_sbg_derl_closed_form_matches_brute_force_sum(g, d, rate, n):
     assert closed == pytest.approx(brute, rel=1e-10)
 
 
+@pytest.mark.parametrize(
+    ("g", "d", "n", "rate"),
+    [(0.7, 1.2, 1000, 0.0003), (0.7, 1.2, 5000, 0.001), (0.05, 200.0, 100, 0.001), (50.0, 5000.0, 10, 0.02)],
+)
+def test_sbg_derl_where_scipys_hyp2f1_fails(g, d, n, rate):
+    # scipy's hyp2f1 returns nan here (large delta + n, z close to 1); the defining series takes over.
+    from scipy.special import hyp2f1
+
+    assert not np.isfinite(hyp2f1(1.0, d + n + 1.0, g + d + n + 1.0, 1 / (1 + rate)))
+    value = float(sbg.derl(g, d, rate, n, 0))
+    assert value == pytest.approx(
+        brute_derl(lambda t: sbg.survival(g, d, t), n, rate, terms=300_000), rel=1e-10
+    )
+
+
+def test_sbg_derl_closed_form_and_series_agree_over_a_wide_random_grid():
+    # 300 random (gamma, delta, n, rate) over gamma, delta in [1e-3, 1e3] / [1e-3, 1e5], n up to 5,000
+    # and rates from 3e-4 to 2 per period: the closed form (or its fallback) against the summed series.
+    rng = np.random.default_rng(20)
+    g = np.exp(rng.uniform(np.log(1e-3), np.log(1e3), 300))
+    d = np.exp(rng.uniform(np.log(1e-3), np.log(1e5), 300))
+    n = rng.choice([0.0, 1.0, 5.0, 30.0, 200.0, 1000.0, 5000.0], 300)
+    rate = np.exp(rng.uniform(np.log(3e-4), np.log(2.0), 300))
+    z = 1 / (1 + rate)
+    series = sbg.discounted_series(sbg._log_s, (g, d), z, n, sbg.series_terms(z))
+    np.testing.assert_allclose(sbg.derl(g, d, rate, n, 0), series, rtol=1e-9)
+
+
 def test_sbg_derl_against_mpmath_and_the_individual_level_form():
     # E over theta ~ Beta(gamma, delta + n) of (1 - theta)(1 + d) / (d + theta), by mpmath quadrature.
     g, d, n, rate = 0.704, 1.182, 7, 0.1

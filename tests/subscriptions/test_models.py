@@ -134,7 +134,7 @@ def test_a_simulated_subscription_log_round_trips_through_the_summary():
     # Draw lifetimes T from the sBG, write them as a monthly log (a customer lost at period T stops on
     # the last day of month T), summarise it and compare with min(T, n) and T <= n.
     rng = np.random.default_rng(5)
-    n_cust = 4000
+    n_cust = 1500
     duration, churned = sbg_formulas.simulate(0.8, 2.0, np.full(n_cust, 60.0), rng)
     starts = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n_cust), unit="D")
     stop = [

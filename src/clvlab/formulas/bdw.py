@@ -34,9 +34,10 @@ and for a churn, with :math:`q = S(t) / S(t - 1)`,
 :math:`\partial \log P(T = t) = [\partial \log S(t - 1) - q\, \partial \log S(t)] / (1 - q)`.
 
 No closed form of the discounted expected residual lifetime is known for the BdW (FHLDS 2018 sum the
-series); :func:`derl` sums it term by term until the geometric bound on the remainder is below
-:data:`_SUM_TOL` of the sum, and :func:`expected_residual_lifetime` (no discounting, a slowly converging
-power-law series) adds an integral approximation of the tail beyond :data:`_ERL_TERMS` terms.
+series); :func:`derl` sums it term by term (:func:`clvlab.formulas.sbg.discounted_series`) until the
+geometric bound on the remainder is below 1e-13 of the sum, and :func:`expected_residual_lifetime` (no
+discounting, a slowly converging power-law series) adds an integral approximation of the tail beyond
+:data:`_ERL_TERMS` terms.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import numpy.typing as npt
 from scipy.special import betainc, betaln, digamma, gammaln
 
 from clvlab._types import FloatArray
-from clvlab.formulas.sbg import _f, _rows, _whole
+from clvlab.formulas.sbg import _f, _rows, _whole, discounted_series, series_terms
 
 __all__ = [
     "churn_pmf",
@@ -66,14 +67,8 @@ __all__ = [
     "survival",
 ]
 
-#: Relative accuracy of the summed series in :func:`derl`.
-_SUM_TOL = 1e-13
-#: Most terms :func:`derl` sums (a discount rate below about 1e-4 per period needs more; refused).
-_MAX_TERMS = 1 << 20
 #: Terms :func:`expected_residual_lifetime` sums before the tail integral takes over.
 _ERL_TERMS = 1 << 14
-#: Elements (rows x terms) evaluated at once in the series.
-_BLOCK = 1 << 20
 
 
 def _log_s(g: FloatArray, d: FloatArray, c: FloatArray, t: FloatArray) -> FloatArray:
@@ -256,31 +251,9 @@ def _grouped(core: Callable[..., FloatArray], params: tuple[FloatArray, ...], n:
 
 def _series(
     g: FloatArray, d: FloatArray, c: FloatArray, z: FloatArray, n: FloatArray, max_terms: int
-) -> tuple[FloatArray, FloatArray]:
-    r"""Sum over k >= 0 of S(n + 1 + k) / S(n) z^k, up to ``max_terms`` terms or the tolerance.
-
-    Returns the partial sums and the number of terms taken (the same for all elements).
-    """
-    g, d, c, z, n = np.broadcast_arrays(g, d, c, z, n)
-    shape = g.shape
-    flat = [v.reshape(-1, 1) for v in (g, d, c, z, n)]
-    gf, df, cf, zf, nf = flat
-    base = _log_s(gf, df, cf, nf)
-    log_z = np.log(zf)
-    total = np.zeros(gf.shape)
-    block = max(1, min(max_terms, _BLOCK // max(gf.shape[0], 1)))
-    k0 = 0
-    while k0 < max_terms:
-        k = np.arange(k0, min(k0 + block, max_terms), dtype=np.float64)[None, :]
-        log_terms = _log_s(gf, df, cf, nf + 1.0 + k) - base + k * log_z
-        total += np.exp(log_terms).sum(axis=1, keepdims=True)
-        k0 += k.shape[1]
-        # S(n + 1 + k) / S(n) decreases in k, so the remainder is below last term x z / (1 - z)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            bound = np.exp(log_terms[:, -1:] + log_z) / -np.expm1(log_z)
-        if np.all(bound <= _SUM_TOL * total):
-            break
-    return total.reshape(shape), np.full(shape, float(k0))
+) -> FloatArray:
+    """Sum over k >= 0 of S(n + 1 + k) / S(n) z^k (:func:`clvlab.formulas.sbg.discounted_series`)."""
+    return discounted_series(_log_s, (g, d, c), z, n, max_terms)
 
 
 def derl(
@@ -307,16 +280,10 @@ def derl(
     drs = np.where(okd, dr, 1.0)
     z = 1.0 / (1.0 + drs)
     # terms fall at least as fast as z^k: enough for the remainder z^K / (1 - z) to be below the tolerance
-    need = np.ceil((np.log(_SUM_TOL) + np.log1p(-z)) / np.log(z))
-    max_terms = int(np.max(need, initial=1.0))
-    if max_terms > _MAX_TERMS:
-        raise ValueError(
-            f"discount rate {float(np.min(drs)):.3g} per period is too small to sum the BdW series; "
-            "use a larger rate or expected_residual_lifetime (no discounting)"
-        )
+    max_terms = series_terms(z)
 
     def core(g: FloatArray, d: FloatArray, c: FloatArray, z: FloatArray, n: FloatArray) -> FloatArray:
-        return _series(g, d, c, z, n, max_terms)[0]
+        return _series(g, d, c, z, n, max_terms)
 
     out = _grouped(core, (g, d, cc, z), n)
     out = np.where(is_churn, 0.0, out)
@@ -374,7 +341,7 @@ def expected_residual_lifetime(
         g, d, c, n = np.broadcast_arrays(g, d, c, n)
         fin = c * g > 1.0
         gs, cs = np.where(fin, g, 2.0), np.where(fin, c, 1.0)
-        head, _ = _series(gs, d, cs, np.ones_like(gs), n, _ERL_TERMS)
+        head = _series(gs, d, cs, np.ones_like(gs), n, _ERL_TERMS)
         tail = _tail_integral(gs, d, cs, n, n + 1.0 + _ERL_TERMS)
         return np.where(fin, head + tail, np.inf)
 

@@ -48,6 +48,8 @@ counts the future renewal payments, the first (the coming renewal) undiscounted:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, gammaln, hyp2f1
@@ -92,6 +94,72 @@ def _rows(
     is_churn = c == 1.0
     ok = _whole(n) & ((c == 0.0) | is_churn) & ~(is_churn & (n < 1))
     return ok, np.where(ok, n, 1.0), is_churn & ok
+
+
+#: Relative accuracy of a discounted residual-lifetime series summed term by term.
+_SUM_TOL = 1e-13
+#: Most terms such a series may take (a discount rate below about 3e-5 per period would need more).
+_MAX_TERMS = 1 << 20
+#: Elements (rows x terms) evaluated at once in a series.
+_BLOCK = 1 << 20
+
+
+def series_terms(z: FloatArray) -> int:
+    """Terms after which ``sum_k z^k`` has a remainder below :data:`_SUM_TOL` (the bound for DERL series).
+
+    Raises
+    ------
+    ValueError
+        When more than :data:`_MAX_TERMS` would be needed (a vanishing discount rate).
+    """
+    with np.errstate(divide="ignore"):
+        need = np.ceil((np.log(_SUM_TOL) + np.log1p(-z)) / np.log(z))
+    terms = int(np.max(need, initial=1.0))
+    if terms > _MAX_TERMS:
+        rate = float(np.max(1.0 / np.asarray(z) - 1.0, initial=0.0))
+        raise ValueError(
+            f"a discount rate of {rate:.3g} per period is too small to sum the residual-lifetime series; "
+            "use a larger rate or the expected residual lifetime (no discounting)"
+        )
+    return terms
+
+
+def discounted_series(
+    log_s: Callable[..., FloatArray],
+    params: tuple[FloatArray, ...],
+    z: FloatArray,
+    n: FloatArray,
+    max_terms: int,
+) -> FloatArray:
+    r"""Sum over k >= 0 of S(n + 1 + k) / S(n) z^k, term by term, for any survivor function.
+
+    ``log_s(*params, t)`` is the log survivor function. Terms are summed in blocks until the remainder,
+    at most (last term) x z / (1 - z) since S(n + 1 + k) / S(n) decreases in k, is below :data:`_SUM_TOL`
+    of the sum, or ``max_terms`` terms (see :func:`series_terms`) are taken.
+    """
+    arrays = np.broadcast_arrays(*params, z, n)
+    shape = arrays[0].shape
+    *pf, zf, nf = (v.reshape(-1, 1) for v in arrays)
+    base = log_s(*pf, nf)
+    log_z = np.log(zf)
+    total = np.zeros(zf.shape)
+    block = max(1, min(max_terms, _BLOCK // max(zf.shape[0], 1)))
+    k0 = 0
+    while k0 < max_terms:
+        k = np.arange(k0, min(k0 + block, max_terms), dtype=np.float64)[None, :]
+        log_terms = log_s(*pf, nf + 1.0 + k) - base + k * log_z
+        total += np.exp(log_terms).sum(axis=1, keepdims=True)
+        k0 += k.shape[1]
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            bound = np.exp(log_terms[:, -1:] + log_z) / -np.expm1(log_z)
+        if np.all(bound <= _SUM_TOL * total):
+            break
+    return total.reshape(shape)
+
+
+def _log_s(g: FloatArray, d: FloatArray, t: FloatArray) -> FloatArray:
+    """Log S(t) of the sBG for t >= 0 (no checks)."""
+    return _log_rising(d, t) - _log_rising(g + d, t)
 
 
 def _log_rising(x: FloatArray, n: FloatArray) -> FloatArray:
@@ -350,7 +418,15 @@ def derl(
     drs = np.where(okd & (dr > 0), dr, 1.0)
     b = d + n
     lead = b / (g + b)
-    out = lead * hyp2f1(1.0, b + 1.0, g + b + 1.0, 1.0 / (1.0 + drs))
+    z = 1.0 / (1.0 + drs)
+    out = np.asarray(lead * hyp2f1(1.0, b + 1.0, g + b + 1.0, z), dtype=np.float64)
+    # scipy's hyp2f1 gives nan for large delta + n close to z = 1 (e.g. n = 1000 at d = 3e-4): there the
+    # defining series is summed instead (as for the BdW)
+    fail = ~np.isfinite(out) & ok & okd & (dr > 0) & ~is_churn
+    if fail.any():
+        out = out.copy()
+        gb, db, zb, nb = (np.broadcast_to(v, out.shape)[fail] for v in (g, d, z, n))
+        out[fail] = discounted_series(_log_s, (gb, db), zb, nb, series_terms(zb))
     out = np.where(okd & (dr == 0), expected_residual_lifetime(g, d, n, 0.0), out)
     out = np.where(is_churn, 0.0, out)
     return np.where(ok & okd, out, np.nan)
