@@ -313,21 +313,42 @@ class BaseModel(Hyperparameters):
         z = np.column_stack(blocks)
         rows = self._fit_rows(columns) & (w > 0)
         cols_d, z_d, w_d = deduplicate_with_covariates(tuple(c[rows] for c in columns), z[rows], w[rows])
-        # Baselines from the model without covariates on the same rows, coefficients from zero.
-        start = self._fit_deduplicated(deduplicate(cols_d, w_d), data, store=False).params
         self.covariates_ = designs
         k = len(self.param_names)
-        total_and_grad = self._covariate_likelihood(cols_d, z_d, w_d)
+        n_coef = z_d.shape[1]
+        warm = len(w_d) > 2 * _WARM_START_ROWS
+        # Start: baselines from the model without covariates, coefficients from zero; on large data
+        # both on a subsample of the distinct rows, then Newton steps on all of them (as without
+        # covariates).
+        sub = Deduplicated((*cols_d, *z_d.T), w_d)
+        if warm:
+            sub = subsample(sub, _WARM_START_ROWS)
+        sub_cols, sub_z = sub.columns[: len(cols_d)], np.column_stack(sub.columns[len(cols_d) :])
+        base = self._fit_deduplicated(deduplicate(sub_cols, sub.weights), data, store=False).params
+        start = np.concatenate([base, np.zeros(n_coef)])
         names = list(self.param_names) + [f"{p}:{c}" for p, d in designs.items() for c in d.columns]
+        if warm:
+            start = maximise(
+                self._covariate_likelihood(sub_cols, sub_z, sub.weights),
+                float(sub.weights.sum()),
+                start,
+                float(self.penalizer),
+                model_name=type(self).__name__,
+                param_names=names,
+                n_positive=k,
+                coef_penalizer=coef_penalizer,
+            ).params
+        total_and_grad = self._covariate_likelihood(cols_d, z_d, w_d)
         result = maximise(
             total_and_grad,
             float(w_d.sum()),
-            np.concatenate([start, np.zeros(len(names) - k)]),
+            start,
             float(self.penalizer),
             model_name=type(self).__name__,
             param_names=names,
             n_positive=k,
             coef_penalizer=coef_penalizer,
+            warm=warm,
         )
         self._store_fit(result, names, float(w_d.sum()), data)
         return self
