@@ -251,6 +251,22 @@ def test_sbg_derl_where_scipys_hyp2f1_fails(g, d, n, rate):
     )
 
 
+def test_elasticity_and_new_subscriber_value_where_scipys_hyp2f1_fails():
+    # eta = sum (k + 1) t_k / sum t_k with t_k = S(n + 1 + k) / S(n) z^k (see the finite-difference test)
+    g, d, n, rate = 0.7, 1.2, 1000, 0.0003
+    z = 1 / (1 + rate)
+    k = np.arange(0, 400_000, dtype=float)
+    t = np.exp(sbg.log_survival(g, d, n + 1 + k) - sbg.log_survival(g, d, n) + k * np.log(z))
+    assert float(sbg.retention_elasticity(g, d, rate, n, 0)) == pytest.approx(
+        (t * (k + 1)).sum() / t.sum(), rel=1e-9
+    )
+    # a new subscriber of a cohort with delta = 5000: sum_t S(t) z^t
+    g, d, rate = 0.5, 5000.0, 0.001
+    t_all = np.arange(0, 400_000, dtype=float)
+    brute = float(np.exp(sbg.log_survival(g, d, t_all) - t_all * np.log1p(rate)).sum())
+    assert float(sbg.discounted_expected_lifetime(g, d, rate)) == pytest.approx(brute, rel=1e-10)
+
+
 def test_sbg_derl_closed_form_and_series_agree_over_a_wide_random_grid():
     # 300 random (gamma, delta, n, rate) over gamma, delta in [1e-3, 1e3] / [1e-3, 1e5], n up to 5,000
     # and rates from 3e-4 to 2 per period: the closed form (or its fallback) against the summed series.

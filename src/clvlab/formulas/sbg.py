@@ -130,12 +130,16 @@ def discounted_series(
     z: FloatArray,
     n: FloatArray,
     max_terms: int,
+    *,
+    weighted: bool = False,
 ) -> FloatArray:
     r"""Sum over k >= 0 of S(n + 1 + k) / S(n) z^k, term by term, for any survivor function.
 
     ``log_s(*params, t)`` is the log survivor function. Terms are summed in blocks until the remainder,
     at most (last term) x z / (1 - z) since S(n + 1 + k) / S(n) decreases in k, is below :data:`_SUM_TOL`
-    of the sum, or ``max_terms`` terms (see :func:`series_terms`) are taken.
+    of the sum, or ``max_terms`` terms (see :func:`series_terms`) are taken. With ``weighted=True`` each
+    term is multiplied by ``k + 1`` and all ``max_terms`` terms are summed (twice :func:`series_terms`
+    bounds that remainder too).
     """
     arrays = np.broadcast_arrays(*params, z, n)
     shape = arrays[0].shape
@@ -148,8 +152,10 @@ def discounted_series(
     while k0 < max_terms:
         k = np.arange(k0, min(k0 + block, max_terms), dtype=np.float64)[None, :]
         log_terms = log_s(*pf, nf + 1.0 + k) - base + k * log_z
-        total += np.exp(log_terms).sum(axis=1, keepdims=True)
+        total += ((k + 1.0 if weighted else 1.0) * np.exp(log_terms)).sum(axis=1, keepdims=True)
         k0 += k.shape[1]
+        if weighted:
+            continue
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             bound = np.exp(log_terms[:, -1:] + log_z) / -np.expm1(log_z)
         if np.all(bound <= _SUM_TOL * total):
@@ -449,7 +455,9 @@ def discounted_expected_lifetime(
     with np.errstate(invalid="ignore"):
         okd = np.isfinite(dr) & (dr >= 0)
     drs = np.where(okd & (dr > 0), dr, 1.0)
-    out = hyp2f1(1.0, d, g + d, 1.0 / (1.0 + drs))
+    # 2F1(1, delta; gamma + delta; z) = 1 + z DERL(n = 0): through derl, which also covers the parameters
+    # where scipy's hyp2f1 fails
+    out = 1.0 + derl(g, d, drs, 0.0, 0.0) / (1.0 + drs)
     with np.errstate(divide="ignore", invalid="ignore"):
         undiscounted = np.where(g > 1.0, (g + d - 1.0) / np.where(g > 1.0, g - 1.0, 1.0), np.inf)
     out = np.where(okd & (dr == 0), undiscounted, out)
@@ -484,8 +492,17 @@ def retention_elasticity(
     z = 1.0 / (1.0 + np.where(okd, dr, 1.0))
     b = d + n + 1.0
     c = g + d + n + 1.0
-    out = 1.0 + z * (b / c) * hyp2f1(2.0, b + 1.0, c + 1.0, z) / hyp2f1(1.0, b, c, z)
-    return np.where(ok & okd & ~is_churn, out, np.nan)
+    with np.errstate(invalid="ignore"):
+        out = np.asarray(1.0 + z * (b / c) * hyp2f1(2.0, b + 1.0, c + 1.0, z) / hyp2f1(1.0, b, c, z))
+    valid = ok & okd & ~is_churn
+    fail = ~np.isfinite(out) & valid
+    if fail.any():  # scipy's hyp2f1 fails (see derl): eta = sum (k + 1) t_k / sum t_k over the series
+        out = out.astype(np.float64, copy=True)
+        gb, db, zb, nb = (np.broadcast_to(v, out.shape)[fail] for v in (g, d, z, n))
+        terms = 2 * series_terms(zb)
+        num = discounted_series(_log_s, (gb, db), zb, nb, terms, weighted=True)
+        out[fail] = num / discounted_series(_log_s, (gb, db), zb, nb, terms)
+    return np.where(valid, out, np.nan)
 
 
 # --------------------------------------------------------------------------------------------------
