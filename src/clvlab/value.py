@@ -417,8 +417,15 @@ def _clv_over_draws(
     x_m: tuple[FloatArray, ...],
     value_args: tuple[float, float, float, str],
     quantiles: tuple[float, float],
+    *,
+    bound: bool = True,
 ) -> list[FloatArray]:
     """Mean spend, mean discounted purchases and CLV quantiles per customer over paired parameter draws.
+
+    A transaction model with covariates and few covariate patterns is valued pattern by pattern: each
+    pattern's customers share their parameters, so each gets the shared per-(x, T) table below
+    (``bound=False`` marks such a call: ``t_draws`` are then the pattern's own baseline draws and
+    ``columns`` its data columns).
 
     Customers sharing (x, t_x, T, m_x) share every value and are evaluated once. Where the model factors
     its expectation as P(alive) times a factor in (x, T) (:func:`_discounted_purchases`), the discounted
@@ -428,6 +435,10 @@ def _clv_over_draws(
     of draws run on :func:`~clvlab.draws.thread_map`.
     """
     n_draws = len(t_draws)
+    if bound and md.has_covariates:
+        by_pattern = _clv_by_pattern(md, s_md, t_draws, s_draws, columns, x_m, value_args, quantiles)
+        if by_pattern is not None:
+            return by_pattern
     rows = distinct_rows(*columns, *x_m, repeats=n_draws)
     if rows is not None:
         columns, x_m = tuple(c[rows[0]] for c in columns), tuple(c[rows[0]] for c in x_m)
@@ -435,8 +446,8 @@ def _clv_over_draws(
     t_params = tuple(t_draws[:, [j]] for j in range(t_draws.shape[1]))
     s_params = tuple(s_draws[:, [j]] for j in range(s_draws.shape[1]))
     # Per-customer parameters (covariates) have no shared per-(x, T) table.
-    per_age = None if md.has_covariates else _per_age_table(md, t_draws, columns, value_args)
-    discounted = _discounted_over(md, value_args)
+    per_age = None if bound and md.has_covariates else _per_age_table(md, t_draws, columns, value_args)
+    discounted = _discounted_over(md, value_args) if bound else _discounted_unbound(md, value_args)
     spend_fn = s_md.bind(conditional_expected_spend)
     out = [np.empty(n) for _ in range(4)]  # spend, discounted, lower, upper
     for sl in chunks(n, n_draws, budget=MEMORY_BUDGET):
@@ -447,11 +458,70 @@ def _clv_over_draws(
             d_vals = np.broadcast_to(discounted(*t_params, *cols), (n_draws, len(cols[0])))
         else:
             table, code = per_age
-            p_alive = np.asarray(md.formulas.p_alive(*t_params, *cols), dtype=np.float64)
+            p_alive = np.asarray(md.formulas.p_alive(*t_params, *cols), dtype=np.float64)  # unbound here
             d_vals = p_alive * table[:, code[sl]]
         out[0][sl], out[1][sl] = s_vals.mean(axis=0), d_vals.mean(axis=0)
         out[2][sl], out[3][sl] = np.quantile(s_vals * d_vals, quantiles, axis=0)
     return [v[rows[1]] for v in out] if rows is not None else out
+
+
+#: Up to this many covariate patterns, CLV bounds are computed pattern by pattern.
+_MAX_PATTERNS = 256
+
+
+def _clv_by_pattern(
+    md: ModelDraws,
+    s_md: ModelDraws,
+    t_draws: FloatArray,
+    s_draws: FloatArray,
+    columns: tuple[FloatArray, ...],
+    x_m: tuple[FloatArray, ...],
+    value_args: tuple[float, float, float, str],
+    quantiles: tuple[float, float],
+) -> list[FloatArray] | None:
+    """:func:`_clv_over_draws` one covariate pattern at a time (``None`` for too many patterns)."""
+    n_data = len(md.mle.data_columns)
+    z = np.column_stack(columns[n_data:])
+    patterns, code = np.unique(z, axis=0, return_inverse=True)
+    code = code.reshape(-1)
+    if len(patterns) > _MAX_PATTERNS:
+        return None
+    baselines = md.bind(lambda *params: params)
+    t_params = tuple(t_draws[:, [j]] for j in range(t_draws.shape[1]))
+    n = len(code)
+    out = [np.empty(n) for _ in range(4)]
+    for p, zp in enumerate(patterns):
+        rows = code == p
+        base = baselines(*t_params, *zp)
+        draws = np.column_stack(
+            [np.broadcast_to(np.asarray(b, dtype=np.float64), (len(t_draws), 1)) for b in base]
+        )
+        part = _clv_over_draws(
+            md,
+            s_md,
+            draws,
+            s_draws,
+            tuple(c[rows] for c in columns[:n_data]),
+            tuple(c[rows] for c in x_m),
+            value_args,
+            quantiles,
+            bound=False,
+        )
+        for i in range(4):
+            out[i][rows] = part[i]
+    return out
+
+
+def _discounted_unbound(
+    md: ModelDraws, value_args: tuple[float, float, float, str]
+) -> Callable[..., FloatArray]:
+    """Discounted expected purchases of baseline parameters and data columns (no covariates applied)."""
+    k = len(md.mle.param_names)
+
+    def discounted(*args: Any) -> FloatArray:
+        return _discounted_purchases(md, args[:k], args[k:], *value_args)
+
+    return discounted
 
 
 def _per_age_table(
