@@ -362,3 +362,13 @@ def test_clv_bounds_by_covariate_pattern_equal_those_per_customer(model_cls, cdn
     per_customer = clvlab.customer_lifetime_value(model, gg, data, **kw)
     # The same draws; the per-(x, T) table and direct quadrature agree to about 1e-10.
     pd.testing.assert_frame_equal(by_pattern, per_customer, rtol=1e-9)
+
+
+def test_import_clvlab_imports_no_optional_heavy_library():
+    import subprocess
+    import sys
+
+    heavy = ("formulaic", "pyspark", "mlflow", "pymc", "matplotlib")
+    code = f"import sys, clvlab; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
