@@ -364,3 +364,11 @@ def test_predictions_grouped_by_distinct_rows_equal_the_formulas(cls, regular):
     np.testing.assert_allclose(
         model.predict_p_active(data, 4), model.formulas.p_active(*theta, 4.0, dur, ch), rtol=1e-12
     )
+
+
+def test_polars_summary(sbg_regular, regular):
+    pl = pytest.importorskip("polars")
+    model = ShiftedBetaGeometric().fit(pl.from_pandas(regular), weights=regular["weights"].to_numpy())
+    np.testing.assert_allclose(model.params_, sbg_regular.params_, rtol=1e-10)
+    out = sbg_regular.predict_p_active(pl.from_pandas(customers()), 1)
+    assert out.tolist() == sbg_regular.predict_p_active(customers(), 1).tolist()

@@ -19,7 +19,7 @@ import pandas as pd
 from clvlab._guards import real_number
 from clvlab._types import FloatArray
 from clvlab.data._input import first_bad_row
-from clvlab.data.validation import as_pandas, validate_summary, weights_array
+from clvlab.data.validation import as_pandas, validate_summary
 from clvlab.draws import interval_quantiles, over_data_rows
 from clvlab.errors import DataError
 from clvlab.models.base import BaseModel
@@ -73,9 +73,7 @@ class ContractualModel(BaseModel):
         return index, cols
 
     def _fit_arrays(self, data: Any, weights: Any) -> tuple[tuple[FloatArray, ...], FloatArray]:
-        _, cols = self._validate(data)
-        columns = tuple(cols[c] for c in self.data_columns)
-        w = weights_array(data, weights, len(columns[0]))
+        columns, w = super()._fit_arrays(data, weights)
         if not np.any((columns[1] == 1) & (w > 0)):
             raise DataError(
                 "no customer churned (churned is False throughout), so the churn process cannot be "
