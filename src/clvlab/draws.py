@@ -215,7 +215,10 @@ def model_draws(model: object, role: str | None = None, name: str | None = None)
         raise TypeError(f"{where}expected a fitted clvlab model, got {type(model).__name__}")
     md = model.model_draws()
     if role is not None and md.role != role:
-        what = "transaction model (BetaGeo, ParetoNBD, ...)" if role == "transaction" else "GammaGamma model"
+        what = {
+            "transaction": "transaction model (BetaGeo, ParetoNBD, ...)",
+            "spend": "GammaGamma model",
+        }.get(role, f"{role} model")
         raise TypeError(f"{where}this needs a clvlab {what}, got {type(model).__name__}")
     return md
 

@@ -87,3 +87,15 @@ def test_map_is_near_the_mle(regular, mle):
     assert out.iloc[-1] == pytest.approx(
         bdw_mle.predict_discounted_residual_lifetime(regular, 0.1).iloc[-1], rel=0.05
     )
+
+
+def test_bayesian_contractual_models_are_exported_and_saved(nuts, regular, tmp_path):
+    import clvlab
+    import clvlab.bayes as cb
+
+    assert cb.ShiftedBetaGeometric is bc.ShiftedBetaGeometric
+    assert cb.BetaDiscreteWeibull is bc.BetaDiscreteWeibull
+    again = clvlab.load(nuts.save(tmp_path / "sbg.nc"))
+    assert type(again) is bc.ShiftedBetaGeometric
+    np.testing.assert_array_equal(again.param_draws(), nuts.param_draws())
+    np.testing.assert_array_equal(again.survival([1, 2, 5]), nuts.survival([1, 2, 5]))

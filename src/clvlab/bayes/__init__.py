@@ -6,10 +6,19 @@ imports PyMC and ArviZ; ``import clvlab`` does not.
 """
 
 from clvlab.bayes.base import BayesModel, SamplingWarning
+from clvlab.bayes.contractual import BetaDiscreteWeibull, ShiftedBetaGeometric
 from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
 from clvlab.bayes.persistence import load_netcdf as _load_netcdf
 from clvlab.persistence import register_format
 
 register_format("netcdf", _load_netcdf)  # clvlab.load reads the posterior files from now on
 
-__all__ = ["BayesModel", "BetaGeo", "GammaGamma", "ParetoNBD", "SamplingWarning"]
+__all__ = [
+    "BayesModel",
+    "BetaDiscreteWeibull",
+    "BetaGeo",
+    "GammaGamma",
+    "ParetoNBD",
+    "SamplingWarning",
+    "ShiftedBetaGeometric",
+]

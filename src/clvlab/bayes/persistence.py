@@ -25,6 +25,7 @@ from clvlab._guards import write_atomically
 from clvlab._version import __version__
 from clvlab.bayes import _arviz
 from clvlab.bayes.base import BayesModel
+from clvlab.bayes.contractual import BetaDiscreteWeibull, ShiftedBetaGeometric
 from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
 from clvlab.covariates import Design
 from clvlab.errors import ModelFileError, ModelVersionWarning, NotFittedError
@@ -38,6 +39,8 @@ BAYES_REGISTRY: Mapping[str, type[BayesModel]] = {
     "bayes.BetaGeo": BetaGeo,
     "bayes.ParetoNBD": ParetoNBD,
     "bayes.GammaGamma": GammaGamma,
+    "bayes.ShiftedBetaGeometric": ShiftedBetaGeometric,
+    "bayes.BetaDiscreteWeibull": BetaDiscreteWeibull,
 }
 _ENGINE = "h5netcdf"
 

@@ -26,6 +26,7 @@ from clvlab.plotting.matrices import (
 from clvlab.plotting.period_transactions import plot_period_transactions, plot_period_transactions_data
 from clvlab.plotting.posterior import plot_posterior, plot_posterior_data, plot_trace, plot_trace_data
 from clvlab.plotting.report import write_report_plots
+from clvlab.plotting.retention import plot_retention, plot_retention_data
 from clvlab.plotting.simple_vs_model import plot_simple_vs_model, plot_simple_vs_model_data
 from clvlab.plotting.spend import plot_spend_distribution, plot_spend_distribution_data
 from clvlab.plotting.tracking import plot_tracking, plot_tracking_data
@@ -47,6 +48,8 @@ __all__ = [
     "plot_period_transactions_data",
     "plot_posterior",
     "plot_posterior_data",
+    "plot_retention",
+    "plot_retention_data",
     "plot_simple_vs_model",
     "plot_simple_vs_model_data",
     "plot_spend_distribution",
