@@ -481,7 +481,7 @@ def compare_simple_clv(
     stopped stay on top; the model discounts them by P(alive).
     """
     from clvlab.evaluation import gains_curve, gini
-    from clvlab.targeting import _rank
+    from clvlab.targeting import value_rank
     from clvlab.value import customer_lifetime_value
 
     unit = time_unit if time_unit is not None else getattr(transaction_model, "time_unit_", None)
@@ -535,8 +535,8 @@ def compare_simple_clv(
             "model_holdout_value": model,
             "p_alive": np.asarray(p_alive, dtype=np.float64),
             "holdout_value": actual,
-            "simple_rank": _rank(per_period, index),
-            "model_rank": _rank(model, index),
+            "simple_rank": value_rank(per_period, index),
+            "model_rank": value_rank(model, index),
         },
         index=index,
     )

@@ -58,7 +58,7 @@ ACTION_SEGMENTS: tuple[tuple[str, str, str], ...] = (
 _FIXED_ALIVE = 1.0 - 1e-12
 
 
-def _rank(values: FloatArray, index: pd.Index) -> npt.NDArray[np.int64]:
+def value_rank(values: FloatArray, index: pd.Index) -> npt.NDArray[np.int64]:
     """Rank 1 for the highest value; ties broken by customer id, so row order never matters."""
     id_order = np.argsort(np.argsort(index.to_numpy(), kind="stable"), kind="stable")
     order = np.lexsort((id_order, -values))
@@ -351,7 +351,7 @@ n_draws, seed
     if parts.lower is not None and parts.upper is not None:
         table["clv_lower"], table["clv_upper"] = parts.lower, parts.upper
     values = table["clv"].to_numpy()
-    rank = _rank(values, index)
+    rank = value_rank(values, index)
     table["clv_rank"] = rank
     table["clv_percentile"] = table["clv"].rank(method="max", pct=True).to_numpy() * 100.0
     table["segment"] = value_tiers(rank)

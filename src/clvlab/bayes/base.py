@@ -26,7 +26,7 @@ from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
 from clvlab.bayes._op import TotalAndGrad, loglik, python_op_compiles
 from clvlab.draws import ModelDraws, mean_over_draws, over_data_rows
 from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
-from clvlab.models._fitting import Deduplicated, deduplicate
+from clvlab.models._fitting import Deduplicated
 from clvlab.models.base import BaseModel, Hyperparameters
 
 __all__ = ["BayesModel", "SamplingWarning"]
@@ -131,7 +131,8 @@ class BayesModel(Hyperparameters):
         designs = getattr(self, "covariates_", None) or {}
         return self.param_names + tuple(f"{p}:{c}" for p, d in designs.items() for c in d.columns)
 
-    def _covariate_specs(self) -> dict[str, Any]:
+    def covariate_specs(self) -> dict[str, Any]:
+        """The covariate specification of each process that has one (as the maximum-likelihood twin's)."""
         specs = {p: getattr(self, f"{p}_covariates", None) for p in self.mle_class.covariate_links}
         return {p: v for p, v in specs.items() if v is not None}
 
@@ -152,7 +153,7 @@ class BayesModel(Hyperparameters):
             "sampler",
         )
         return {k: getattr(self, k) for k in keys} | {
-            f"{p}_covariates": v for p, v in self._covariate_specs().items()
+            f"{p}_covariates": v for p, v in self.covariate_specs().items()
         }
 
     def __repr__(self) -> str:
@@ -200,28 +201,23 @@ class BayesModel(Hyperparameters):
         if self.method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
         sampler = self._nuts_sampler()
-        specs = self._covariate_specs()
+        specs = self.covariate_specs()
         mle = self.mle_class(**{f"{p}_covariates": v for p, v in specs.items()})
-        z: FloatArray | None = None
         # Chains start at the maximum-likelihood estimate (same likelihood, same rows, a fraction of a
         # second), so tuning does not begin in the far tails of the wide priors.
         with warnings.catch_warnings():
             # An estimate on a boundary the data do not identify is still a usable starting point: the
             # priors make the posterior proper, and its mode is taken instead just below.
             warnings.simplefilter("ignore", UnidentifiedWarning)
-            if specs:
-                mle.fit(data, weights=weights)
-                self.covariates_ = mle.covariates_
-                cols_d, z, w_d = mle._likelihood_rows(data, weights)
-                dedup = Deduplicated(cols_d, w_d)
-                total_and_grad = mle._covariate_likelihood(cols_d, z, w_d)
-            else:
-                if hasattr(self, "covariates_"):
-                    del self.covariates_
-                columns, w = mle._fit_arrays(data, weights)
-                dedup = deduplicate(columns, w)
-                total_and_grad = mle._total_and_grad(dedup.columns, dedup.weights)
-                mle._fit_deduplicated(dedup, data)
+            mle.fit(data, weights=weights)
+        problem = mle.likelihood_problem(data, weights)
+        dedup = Deduplicated(problem.columns, problem.weights)
+        total_and_grad = problem.total_and_grad
+        z = problem.design
+        if z is not None:
+            self.covariates_ = mle.covariates_
+        elif hasattr(self, "covariates_"):
+            del self.covariates_
         start = {str(k): float(v) for k, v in mle.params_.items()}
         with pm.Model() as model, python_op_compiles():
             theta = pt.stack(self._build_priors(dedup.columns, dedup.weights, z))
@@ -370,7 +366,7 @@ class BayesModel(Hyperparameters):
         designs = getattr(self, "covariates_", None)
         if not designs:
             return self.mle_class.from_params(self.params_.to_dict(), time_unit=self.time_unit_)
-        view = self.mle_class(**{f"{p}_covariates": v for p, v in self._covariate_specs().items()})
+        view = self.mle_class(**{f"{p}_covariates": v for p, v in self.covariate_specs().items()})
         view.params_ = self.params_.copy()
         view.covariates_ = designs
         view.time_unit_ = self.time_unit_
@@ -461,7 +457,7 @@ class BayesTransactionModel(BayesModel):
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Posterior mean of E[X(t)] for a new customer, vectorised over ``t``."""
-        self._mle_view()._no_covariates("E[X(t)] of a new customer")
+        self._mle_view().require_no_covariates("E[X(t)] of a new customer")
         draws = self.param_draws()
         t_arr = np.atleast_1d(np.asarray(non_negative(t, "t"), dtype=np.float64))
         vals = self.mle_class.formulas.expected_purchases(

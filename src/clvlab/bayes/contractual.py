@@ -18,7 +18,7 @@ from clvlab import models as _mle
 from clvlab._guards import real_number
 from clvlab._types import FloatArray
 from clvlab.bayes.base import BayesModel
-from clvlab.models._contractual import _rate, _whole, value_terms
+from clvlab.models._contractual import per_period_rate, value_terms, whole_periods
 
 __all__ = ["BetaDiscreteWeibull", "ShiftedBetaGeometric"]
 
@@ -57,7 +57,7 @@ class BayesContractualModel(BayesModel):
     ) -> Prediction:
         """Posterior mean of P(still a subscriber ``periods_ahead`` renewals from now | history)."""
         index, cols = self._mle_view().validated_columns(data)
-        m = _whole(periods_ahead, "periods_ahead")
+        m = whole_periods(periods_ahead, "periods_ahead")
         fn = self.mle_class.formulas.p_active
         return self._posterior(fn, "p_active", index, (m,), cols, interval, return_draws)
 
@@ -75,7 +75,7 @@ class BayesContractualModel(BayesModel):
         """Posterior mean of the discounted expected residual lifetime (Fader & Hardie 2010), in periods."""
         index, cols = self._mle_view().validated_columns(data)
         fn = self.mle_class.formulas.derl
-        scalars = (_rate(discount_rate),)
+        scalars = (per_period_rate(discount_rate),)
         return self._posterior(
             fn, "discounted_residual_lifetime", index, scalars, cols, interval, return_draws
         )
@@ -100,7 +100,7 @@ class BayesContractualModel(BayesModel):
     def discounted_expected_lifetime(self, discount_rate: float) -> float:
         """Posterior mean of a new subscriber's discounted expected lifetime (first payment counted 1)."""
         draws = self.param_draws()
-        d = _rate(discount_rate)
+        d = per_period_rate(discount_rate)
         fn = self.mle_class.formulas.discounted_expected_lifetime
         return float(np.mean(fn(*(draws[:, j] for j in range(draws.shape[1])), d)))
 

@@ -111,6 +111,6 @@ class GammaGamma(BayesModel):
 
     def expected_spend(self) -> float:
         """Posterior mean of the population mean spend p gamma / (q - 1)."""
-        self._mle_view()._no_covariates("the population mean spend")
+        self._mle_view().require_no_covariates("the population mean spend")
         draws = self.param_draws()
         return float(np.mean(self.mle_class.formulas.expected_spend(draws[:, 0], draws[:, 1], draws[:, 2])))

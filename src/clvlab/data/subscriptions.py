@@ -87,7 +87,7 @@ def _today() -> _dt.date:
     return _dt.date.today()
 
 
-def _latest_allowed_day() -> tuple[int, _dt.date]:
+def latest_allowed_day() -> tuple[int, _dt.date]:
     """The last day a start or an observation end may reach (one day of grace after today), and today."""
     today = _today()
     return (today - _dt.date(1970, 1, 1)).days + 1, today
@@ -192,7 +192,7 @@ def subscription_summary(
             f"{int(before.sum())} subscription(s) end before they start, first at row {pos} (customer "
             f"{_plain(ids.iloc[pos])!r}: {start} {_date(int(s_days[pos]))}, {end} {_date(int(e_days[pos]))})"
         )
-    limit, today = _latest_allowed_day()
+    limit, today = latest_allowed_day()
     if s_days.max() > limit:
         pos = int(np.argmax(s_days))
         raise DataError(

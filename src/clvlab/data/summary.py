@@ -123,7 +123,7 @@ def _today() -> _dt.date:
     return _dt.date.today()
 
 
-def _latest_allowed_day() -> tuple[int, _dt.date]:
+def latest_allowed_day() -> tuple[int, _dt.date]:
     """The last day a log or an observation end may reach (days since 1970-01-01), and today's date."""
     today = _today()
     return (today - _dt.date(1970, 1, 1)).days + FUTURE_GRACE_DAYS, today
@@ -139,7 +139,7 @@ def _refuse_future_rows(ids: pd.Series, column: str, days: npt.NDArray[np.int64]
 
     ``last_day`` is ``days.max()``: a log with no such row costs no further pass over the rows.
     """
-    limit, today = _latest_allowed_day()
+    limit, today = latest_allowed_day()
     if last_day <= limit:
         return
     future = days > limit
@@ -338,7 +338,7 @@ def _resolve_end(
             f"{name} {day_to_timestamp(end).date()} is before the first transaction "
             f"({day_to_timestamp(first_day).date()})"
         )
-    limit, today = _latest_allowed_day()
+    limit, today = latest_allowed_day()
     if end > limit:
         raise DataError(
             f"{name} {day_to_timestamp(end).date()} is after today ({today}): nobody can have been "

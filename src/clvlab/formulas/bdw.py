@@ -49,7 +49,7 @@ import numpy.typing as npt
 from scipy.special import betainc, betaln, digamma, gammaln
 
 from clvlab._types import FloatArray
-from clvlab.formulas.sbg import _f, _rows, _whole, discounted_series, series_terms
+from clvlab.formulas.sbg import as_float, discounted_series, is_whole_count, series_terms, valid_rows
 
 __all__ = [
     "churn_pmf",
@@ -89,7 +89,7 @@ def log_survival(
     t : array_like
         Periods, ``t >= 0`` (real values allowed); ``nan`` below 0.
     """
-    g, d, cc, tt = _f(gamma), _f(delta), _f(c), _f(t)
+    g, d, cc, tt = as_float(gamma), as_float(delta), as_float(c), as_float(t)
     with np.errstate(invalid="ignore"):
         bad = ~(tt >= 0)
     out = _log_s(g, d, cc, np.where(bad, 0.0, tt))
@@ -111,8 +111,8 @@ def log_churn_pmf(
     gamma: npt.ArrayLike, delta: npt.ArrayLike, c: npt.ArrayLike, t: npt.ArrayLike
 ) -> FloatArray:
     r"""Log P(T = t) = log[S(t - 1) - S(t)] for t = 1, 2, ... (``-inf`` at 0, ``nan`` if not whole)."""
-    g, d, cc, tt = _f(gamma), _f(delta), _f(c), _f(t)
-    ok = _whole(tt)
+    g, d, cc, tt = as_float(gamma), as_float(delta), as_float(c), as_float(t)
+    ok = is_whole_count(tt)
     ts = np.where(ok & (tt >= 1), tt, 1.0)
     prev = _log_s(g, d, cc, ts - 1.0)
     out = prev + _log1mexp(np.minimum(_log_s(g, d, cc, ts) - prev, 0.0))
@@ -129,7 +129,7 @@ def retention_rate(
     gamma: npt.ArrayLike, delta: npt.ArrayLike, c: npt.ArrayLike, t: npt.ArrayLike
 ) -> FloatArray:
     """Retention rate r(t) = S(t) / S(t - 1) at period ``t >= 1`` (FHLDS 2018); ``nan`` below 1."""
-    g, d, cc, tt = _f(gamma), _f(delta), _f(c), _f(t)
+    g, d, cc, tt = as_float(gamma), as_float(delta), as_float(c), as_float(t)
     with np.errstate(invalid="ignore"):
         bad = ~(tt >= 1)
     ts = np.where(bad, 1.0, tt)
@@ -181,8 +181,8 @@ def loglik_and_grad(
     See the module notes for the derivatives. Returns ``(ll, (d/d gamma, d/d delta, d/d c))``, the
     gradient empty when ``grad=False``.
     """
-    g, d, cc = _f(gamma), _f(delta), _f(c)
-    ok, n, is_churn = _rows(duration, churned)
+    g, d, cc = as_float(gamma), as_float(delta), as_float(c)
+    ok, n, is_churn = valid_rows(duration, churned)
     ls_n = _log_s(g, d, cc, n)
     prev_t = np.maximum(n - 1.0, 0.0)
     ls_prev = _log_s(g, d, cc, prev_t)
@@ -223,9 +223,9 @@ def p_active(
     churned: npt.ArrayLike,
 ) -> FloatArray:
     """P(still active ``m`` periods later | history) = S(n + m) / S(n) if active, 0 if churned."""
-    g, d, cc, mm = _f(gamma), _f(delta), _f(c), _f(periods_ahead)
-    ok, n, is_churn = _rows(duration, churned)
-    okm = _whole(mm)
+    g, d, cc, mm = as_float(gamma), as_float(delta), as_float(c), as_float(periods_ahead)
+    ok, n, is_churn = valid_rows(duration, churned)
+    okm = is_whole_count(mm)
     ms = np.where(okm, mm, 0.0)
     out = np.exp(_log_s(g, d, cc, n + ms) - _log_s(g, d, cc, n))
     out = np.where(is_churn, 0.0, out)
@@ -273,8 +273,8 @@ def derl(
     relative accuracy of 1e-13 (FHLDS 2018 give no closed form). Needs ``discount_rate > 0`` (use
     :func:`expected_residual_lifetime` for 0) and at most about a million terms (``d`` above ~3e-5).
     """
-    g, d, cc, dr = _f(gamma), _f(delta), _f(c), _f(discount_rate)
-    ok, n, is_churn = _rows(duration, churned)
+    g, d, cc, dr = as_float(gamma), as_float(delta), as_float(c), as_float(discount_rate)
+    ok, n, is_churn = valid_rows(duration, churned)
     with np.errstate(invalid="ignore"):
         okd = np.isfinite(dr) & (dr > 0)
     drs = np.where(okd, dr, 1.0)
@@ -298,7 +298,7 @@ def discounted_expected_lifetime(
     Equals ``1 + DERL(n = 0) / (1 + d)`` (see :func:`derl`); as :func:`clvlab.formulas.sbg.
     discounted_expected_lifetime` at ``c = 1``.
     """
-    dr = _f(discount_rate)
+    dr = as_float(discount_rate)
     return 1.0 + derl(gamma, delta, c, dr, 0.0, 0.0) / (1.0 + dr)
 
 
@@ -333,8 +333,8 @@ def expected_residual_lifetime(
     integral (see :func:`_tail_integral`; relative error of the remainder of order
     :math:`1/m^2` with :math:`m` about 16,000 periods, so about 1e-8 or better on the total).
     """
-    g, d, cc = _f(gamma), _f(delta), _f(c)
-    ok, n, is_churn = _rows(duration, churned)
+    g, d, cc = as_float(gamma), as_float(delta), as_float(c)
+    ok, n, is_churn = valid_rows(duration, churned)
     finite = cc * g > 1.0
 
     def core(g: FloatArray, d: FloatArray, c: FloatArray, n: FloatArray) -> FloatArray:
@@ -364,8 +364,8 @@ def simulate(
     ``lam = -log(1 - theta)``, ``T = ceil((E / lam)^(1 / c))`` has ``P(T > t) = (1 - theta)^(t^c)``.
     Returns ``duration = min(T, n)`` and ``churned = T <= n`` as float arrays.
     """
-    g, d, cc, nn = _f(gamma), _f(delta), _f(c), _f(n_periods)
-    if not np.all(_whole(nn)):
+    g, d, cc, nn = as_float(gamma), as_float(delta), as_float(c), as_float(n_periods)
+    if not np.all(is_whole_count(nn)):
         raise ValueError("n_periods must hold non-negative whole numbers")
     shape = np.broadcast_shapes(g.shape, d.shape, cc.shape, nn.shape)
     theta = rng.beta(np.broadcast_to(g, shape), np.broadcast_to(d, shape))

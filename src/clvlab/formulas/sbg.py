@@ -77,22 +77,22 @@ __all__ = [
 # --------------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------------
-def _f(v: npt.ArrayLike) -> FloatArray:
+def as_float(v: npt.ArrayLike) -> FloatArray:
     return np.asarray(v, dtype=np.float64)
 
 
-def _whole(v: FloatArray) -> npt.NDArray[np.bool_]:
+def is_whole_count(v: FloatArray) -> npt.NDArray[np.bool_]:
     with np.errstate(invalid="ignore"):
         return np.asarray(np.isfinite(v) & (np.floor(v) == v) & (v >= 0), dtype=np.bool_)
 
 
-def _rows(
+def valid_rows(
     duration: npt.ArrayLike, churned: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.bool_], FloatArray, npt.NDArray[np.bool_]]:
     """Validity mask, sanitised duration (invalid -> 1) and churned as bool, broadcast together."""
-    n, c = np.broadcast_arrays(_f(duration), _f(churned))
+    n, c = np.broadcast_arrays(as_float(duration), as_float(churned))
     is_churn = c == 1.0
-    ok = _whole(n) & ((c == 0.0) | is_churn) & ~(is_churn & (n < 1))
+    ok = is_whole_count(n) & ((c == 0.0) | is_churn) & ~(is_churn & (n < 1))
     return ok, np.where(ok, n, 1.0), is_churn & ok
 
 
@@ -199,7 +199,7 @@ def log_survival(gamma: npt.ArrayLike, delta: npt.ArrayLike, t: npt.ArrayLike) -
     numpy.ndarray
         Broadcast shape of the arguments; ``nan`` for negative ``t``.
     """
-    g, d, tt = _f(gamma), _f(delta), _f(t)
+    g, d, tt = as_float(gamma), as_float(delta), as_float(t)
     with np.errstate(invalid="ignore"):
         bad = ~(tt >= 0)
     ts = np.where(bad, 0.0, tt)
@@ -233,8 +233,8 @@ def log_churn_pmf(gamma: npt.ArrayLike, delta: npt.ArrayLike, t: npt.ArrayLike) 
     numpy.ndarray
         ``-inf`` at ``t = 0``, ``nan`` where ``t`` is not a whole number.
     """
-    g, d, tt = _f(gamma), _f(delta), _f(t)
-    ok = _whole(tt)
+    g, d, tt = as_float(gamma), as_float(delta), as_float(t)
+    ok = is_whole_count(tt)
     ts = np.where(ok & (tt >= 1), tt, 1.0)
     out = np.log(g) + _log_rising(d, ts - 1.0) - _log_rising(g + d, ts)
     out = np.where(ok & (tt == 0), -np.inf, out)
@@ -253,7 +253,7 @@ def retention_rate(gamma: npt.ArrayLike, delta: npt.ArrayLike, t: npt.ArrayLike)
     (FH 2007, the sBG retention rate, increasing in ``t``: the loyal customers remain). ``t >= 1``; real
     values are allowed, ``nan`` below 1.
     """
-    g, d, tt = _f(gamma), _f(delta), _f(t)
+    g, d, tt = as_float(gamma), as_float(delta), as_float(t)
     with np.errstate(invalid="ignore"):
         bad = ~(tt >= 1)
     ts = np.where(bad, 1.0, tt)
@@ -318,8 +318,8 @@ def loglik_and_grad(
     grad : tuple of numpy.ndarray
         ``(d ll / d gamma, d ll / d delta)`` (empty when ``grad=False``); ``nan`` for invalid rows.
     """
-    g, d = _f(gamma), _f(delta)
-    ok, n, is_churn = _rows(duration, churned)
+    g, d = as_float(gamma), as_float(delta)
+    ok, n, is_churn = valid_rows(duration, churned)
     gd = g + d
     # the rising factorial of delta runs to n - 1 for a churn, n for a survivor
     m = np.where(is_churn, n - 1.0, n)
@@ -356,9 +356,9 @@ def p_active(
     renewals for a customer who has made ``n`` (FH 2007's survivor function, conditioned on
     :math:`T > n`). ``periods_ahead = 0`` gives 1 (active now).
     """
-    g, d, mm = _f(gamma), _f(delta), _f(periods_ahead)
-    ok, n, is_churn = _rows(duration, churned)
-    okm = _whole(mm)
+    g, d, mm = as_float(gamma), as_float(delta), as_float(periods_ahead)
+    ok, n, is_churn = valid_rows(duration, churned)
+    okm = is_whole_count(mm)
     ms = np.where(okm, mm, 0.0)
     out = np.exp(_log_rising(d + n, ms) - _log_rising(g + d + n, ms))
     out = np.where(is_churn, 0.0, out)
@@ -375,8 +375,8 @@ def expected_residual_lifetime(
     exists only then): :func:`derl` at ``discount_rate = 0``. The expected remaining tenure counting the
     current (paid) period is one more.
     """
-    g, d = _f(gamma), _f(delta)
-    ok, n, is_churn = _rows(duration, churned)
+    g, d = as_float(gamma), as_float(delta)
+    ok, n, is_churn = valid_rows(duration, churned)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(g > 1.0, (d + n) / np.where(g > 1.0, g - 1.0, 1.0), np.inf)
     out = np.where(is_churn, 0.0, out)
@@ -417,8 +417,8 @@ def derl(
     >>> round(float(sbg.derl(0.704, 1.182, 0.1, 7, 0)), 3)
     6.843
     """
-    g, d, dr = _f(gamma), _f(delta), _f(discount_rate)
-    ok, n, is_churn = _rows(duration, churned)
+    g, d, dr = as_float(gamma), as_float(delta), as_float(discount_rate)
+    ok, n, is_churn = valid_rows(duration, churned)
     with np.errstate(invalid="ignore"):
         okd = np.isfinite(dr) & (dr >= 0)
     drs = np.where(okd & (dr > 0), dr, 1.0)
@@ -451,7 +451,7 @@ def discounted_expected_lifetime(
     E(CLV)); compare it with an acquisition cost. ``d = 0`` gives the expected lifetime
     ``(gamma + delta - 1) / (gamma - 1)`` (infinite for ``gamma <= 1``).
     """
-    g, d, dr = _f(gamma), _f(delta), _f(discount_rate)
+    g, d, dr = as_float(gamma), as_float(delta), as_float(discount_rate)
     with np.errstate(invalid="ignore"):
         okd = np.isfinite(dr) & (dr >= 0)
     drs = np.where(okd & (dr > 0), dr, 1.0)
@@ -485,8 +485,8 @@ def retention_elasticity(
     a retention improvement), evaluated per customer; it needs ``discount_rate > 0``. ``nan`` for
     churned customers (they have no residual value to change).
     """
-    g, d, dr = _f(gamma), _f(delta), _f(discount_rate)
-    ok, n, is_churn = _rows(duration, churned)
+    g, d, dr = as_float(gamma), as_float(delta), as_float(discount_rate)
+    ok, n, is_churn = valid_rows(duration, churned)
     with np.errstate(invalid="ignore"):
         okd = np.isfinite(dr) & (dr > 0)
     z = 1.0 / (1.0 + np.where(okd, dr, 1.0))
@@ -531,8 +531,8 @@ def simulate(
     duration, churned : numpy.ndarray
         float arrays (``churned`` holds 0.0 and 1.0), broadcast shape of the arguments.
     """
-    g, d, nn = _f(gamma), _f(delta), _f(n_periods)
-    if not np.all(_whole(nn)):
+    g, d, nn = as_float(gamma), as_float(delta), as_float(n_periods)
+    if not np.all(is_whole_count(nn)):
         raise ValueError("n_periods must hold non-negative whole numbers")
     shape = np.broadcast_shapes(g.shape, d.shape, nn.shape)
     theta = rng.beta(np.broadcast_to(g, shape), np.broadcast_to(d, shape))

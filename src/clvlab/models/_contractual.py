@@ -188,7 +188,7 @@ class ContractualModel(BaseModel):
         Fader & Hardie (2010): ``sum_t S(t) / (1 + d)^t``; times a margin per period it is the expected
         value of a subscriber at acquisition, to compare with an acquisition cost.
         """
-        d = _rate(discount_rate)
+        d = per_period_rate(discount_rate)
         return float(self.formulas.discounted_expected_lifetime(*self._theta, d))
 
     # -- per-customer predictions --------------------------------------------------------------------
@@ -207,7 +207,7 @@ class ContractualModel(BaseModel):
         ``interval``, bounds over parameter draws (``p_active_lower``, ``p_active_upper``).
         """
         index, cols = self.validated_columns(data)
-        m = _whole(periods_ahead, "periods_ahead")
+        m = whole_periods(periods_ahead, "periods_ahead")
         return self._with_interval(
             self.formulas.p_active, "p_active", index, (m,), cols, interval, n_draws, seed
         )
@@ -257,7 +257,7 @@ class ContractualModel(BaseModel):
             Bounds over parameter draws, as in :meth:`predict_p_active`.
         """
         index, cols = self.validated_columns(data)
-        d = _rate(discount_rate)
+        d = per_period_rate(discount_rate)
         return self._with_interval(
             self.formulas.derl, "discounted_residual_lifetime", index, (d,), cols, interval, n_draws, seed
         )
@@ -353,7 +353,7 @@ def value_terms(
     """
     if first_payment not in _FIRST_PAYMENT:
         raise ValueError(f"first_payment must be one of {list(_FIRST_PAYMENT)}, got {first_payment!r}")
-    d = _rate(discount_rate)
+    d = per_period_rate(discount_rate)
     if isinstance(margin_per_period, str):
         frame = as_pandas(data)
         if margin_per_period not in frame.columns:
@@ -377,14 +377,14 @@ def value_terms(
     return value, (d, factor), columns
 
 
-def _rate(value: Any) -> float:
+def per_period_rate(value: Any) -> float:
     arr = real_number(value, "discount_rate")
     if arr.ndim or not np.isfinite(arr) or arr < 0:
         raise DataError(f"discount_rate must be one finite, non-negative number per period, got {value!r}")
     return float(arr)
 
 
-def _whole(value: Any, name: str) -> float:
+def whole_periods(value: Any, name: str) -> float:
     arr = real_number(value, name)
     if arr.ndim or not np.isfinite(arr) or arr < 0 or arr != np.round(arr):
         raise DataError(f"{name} must be a non-negative whole number of periods, got {value!r}")

@@ -10,6 +10,7 @@ learned state ends in ``_``).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, ClassVar, Self
 
@@ -36,7 +37,7 @@ from clvlab.models._fitting import (
     subsample,
 )
 
-__all__ = ["BaseModel", "TransactionModel"]
+__all__ = ["BaseModel", "LikelihoodProblem", "TransactionModel"]
 
 #: Above twice this many distinct rows, a fit starts from a fit on a subsample of this many.
 _WARM_START_ROWS = 25_000
@@ -70,6 +71,16 @@ class Hyperparameters:
                 )
             setattr(self, key, value)
         return self
+
+
+@dataclass(frozen=True)
+class LikelihoodProblem:
+    """A model's weighted log-likelihood on distinct data rows (:meth:`BaseModel.likelihood_problem`)."""
+
+    columns: tuple[FloatArray, ...]  #: data columns of the distinct rows, in ``data_columns`` order
+    weights: FloatArray  #: customers each row stands for
+    design: FloatArray | None  #: covariate design columns of the rows (rows x coefficients), if any
+    total_and_grad: TotalAndGrad  #: theta -> (weighted log-likelihood, gradient)
 
 
 class BaseModel(Hyperparameters):
@@ -118,7 +129,7 @@ class BaseModel(Hyperparameters):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Return the constructor's hyperparameters (covariate arguments only when set)."""
         out: dict[str, Any] = {"penalizer": self.penalizer}
-        out |= {f"{p}_covariates": v for p, v in self._covariate_specs().items()}
+        out |= {f"{p}_covariates": v for p, v in self.covariate_specs().items()}
         if self.covariate_penalizer:
             out["covariate_penalizer"] = self.covariate_penalizer
         return out
@@ -126,7 +137,7 @@ class BaseModel(Hyperparameters):
     def _hyperparameter_names(self) -> set[str]:
         return {"penalizer", "covariate_penalizer", *(f"{p}_covariates" for p in self.covariate_links)}
 
-    def _covariate_specs(self) -> dict[str, Any]:
+    def covariate_specs(self) -> dict[str, Any]:
         """The covariate specification of each process that has one, in ``covariate_links`` order."""
         specs = {p: getattr(self, f"{p}_covariates", None) for p in self.covariate_links}
         return {p: v for p, v in specs.items() if v is not None}
@@ -210,7 +221,8 @@ class BaseModel(Hyperparameters):
         }
         return links, [(p, len(d.columns)) for p, d in self.covariates_.items()]
 
-    def _no_covariates(self, what: str) -> None:
+    def require_no_covariates(self, what: str) -> None:
+        """Refuse (:class:`DataError`) a population quantity ``what`` of a model with covariates."""
         if self.has_covariates:
             raise DataError(
                 f"{type(self).__name__} has covariates, so {what} depends on the customer's attributes; "
@@ -276,7 +288,7 @@ class BaseModel(Hyperparameters):
         -------
         self
         """
-        if self._covariate_specs():
+        if self.covariate_specs():
             return self._fit_with_covariates(data, weights)
         columns, w = self._fit_arrays(data, weights)
         self._fit_deduplicated(deduplicate(columns, w), data)
@@ -288,7 +300,7 @@ class BaseModel(Hyperparameters):
 
     def _fit_with_covariates(self, data: Any, weights: Any) -> Self:
         """Maximum likelihood in the baselines and the covariate coefficients (exact gradients)."""
-        specs = self._covariate_specs()
+        specs = self.covariate_specs()
         if not self.covariate_links:
             raise DataError(f"{type(self).__name__} takes no covariates")
         if not isinstance(data, pd.DataFrame):
@@ -383,6 +395,27 @@ class BaseModel(Hyperparameters):
         rows = self._fit_rows(columns[:n_data]) & (w > 0)
         z = np.column_stack([c[rows] for c in columns[n_data:]])
         return deduplicate_with_covariates(tuple(c[rows] for c in columns[:n_data]), z, w[rows])
+
+    def likelihood_problem(self, data: Any, weights: Any = None) -> LikelihoodProblem:
+        """The weighted log-likelihood of ``data`` as the fit evaluates it, for other estimators.
+
+        The distinct rows the fit uses (validated, filtered, de-duplicated; with covariates, the
+        fitted design columns too) and ``total_and_grad(theta) -> (log-likelihood, gradient)`` at
+        natural-scale parameters (baselines, then coefficients). The Bayesian twins
+        (:mod:`clvlab.bayes`) put their priors on this very function. A model with covariates must be
+        fitted first (its encoding fixes the design columns).
+        """
+        if self.covariate_specs():
+            self._check_fitted()
+            if not self.has_covariates:
+                raise NotFittedError(f"this {type(self).__name__} has covariates: fit it before")
+            columns, z, w = self._likelihood_rows(data, weights)
+            return LikelihoodProblem(columns, w, z, self._covariate_likelihood(columns, z, w))
+        cols, w = self._fit_arrays(data, weights)
+        dedup = deduplicate(cols, w)
+        return LikelihoodProblem(
+            dedup.columns, dedup.weights, None, self._total_and_grad(dedup.columns, dedup.weights)
+        )
 
     def _fit_deduplicated(self, dedup: Deduplicated, data: Any, *, store: bool = True) -> Any:
         """Fit on validated, de-duplicated weighted rows (``data`` only supplies the time unit).
@@ -745,12 +778,12 @@ class TransactionModel(BaseModel):
 
     def expected_purchases(self, t: Any) -> FloatArray:
         """Expected purchases E[X(t)] of a new customer in (0, t], vectorised over ``t``."""
-        self._no_covariates("E[X(t)] of a new customer")
+        self.require_no_covariates("E[X(t)] of a new customer")
         return np.asarray(self.formulas.expected_purchases(*self._theta, non_negative(t, "t")))
 
     def purchase_count_pmf(self, t: Any, n: Any) -> FloatArray:
         """P(X(t) = n) for a new customer, vectorised over ``t`` and ``n``."""
-        self._no_covariates("P(X(t) = n) of a new customer")
+        self.require_no_covariates("P(X(t) = n) of a new customer")
         return np.asarray(
             self.formulas.purchase_count_pmf(*self._theta, non_negative(t, "t"), whole_count(n, "n"))
         )
@@ -772,7 +805,7 @@ class TransactionModel(BaseModel):
         pandas.DataFrame
             ``frequency``, ``recency`` and ``T`` for each simulated customer.
         """
-        self._no_covariates("simulating customers")
+        self.require_no_covariates("simulating customers")
         T_arr = np.asarray(T, dtype=np.float64)
         if size is not None:
             T_arr = np.broadcast_to(T_arr, (size,)).copy()

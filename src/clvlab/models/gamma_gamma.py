@@ -100,12 +100,12 @@ class GammaGamma(BaseModel):
 
     def expected_spend(self) -> float:
         """Population mean transaction value p gamma / (q - 1) (infinite when q <= 1)."""
-        self._no_covariates("the population mean spend")
+        self.require_no_covariates("the population mean spend")
         return float(self.formulas.expected_spend(*self._theta))
 
     def simulate(self, frequency: Any, *, seed: Any = None) -> pd.DataFrame:
         """Draw mean spends for customers with the given repeat purchase counts (all >= 1)."""
-        self._no_covariates("simulating spend")
+        self.require_no_covariates("simulating spend")
         x = np.atleast_1d(np.asarray(frequency, dtype=np.float64))
         if np.any(x < 1) or np.any(x != np.round(x)):
             raise DataError("frequency must hold whole numbers >= 1 to simulate spend")

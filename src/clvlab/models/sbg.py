@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from clvlab.formulas import sbg as _formulas
-from clvlab.models._contractual import ContractualModel, _rate
+from clvlab.models._contractual import ContractualModel, per_period_rate
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -76,7 +76,7 @@ class ShiftedBetaGeometric(ContractualModel):
         customers.
         """
         index, cols = self.validated_columns(data)
-        d = _rate(discount_rate)
+        d = per_period_rate(discount_rate)
         return self._with_interval(
             self.formulas.retention_elasticity,
             "retention_elasticity",

@@ -147,7 +147,7 @@ def covariate_variables(model: Any, available: Iterable[str] = ()) -> list[str]:
     fitted = getattr(model, "covariates_", None)
     if fitted:
         return sorted({v for design in fitted.values() for v in design.variables})
-    specs = model._covariate_specs() if hasattr(model, "_covariate_specs") else {}
+    specs = model.covariate_specs() if hasattr(model, "covariate_specs") else {}
     if not specs:
         return []
     import formulaic

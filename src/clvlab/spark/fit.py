@@ -128,7 +128,7 @@ def _refuse_stateful_transforms(model: BaseModel, rows: pd.DataFrame) -> None:
     """
     from clvlab.covariates import Design
 
-    for process, spec in model._covariate_specs().items():
+    for process, spec in model.covariate_specs().items():
         design, _ = Design.fit(spec, rows, process)
         if design.transforms:
             raise DataError(

@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as sf
 
 from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
-from clvlab.data.summary import END_GAP_WARN_DAYS, _latest_allowed_day
+from clvlab.data.summary import END_GAP_WARN_DAYS, latest_allowed_day
 from clvlab.errors import ClvlabWarning, DataError
 from clvlab.spark._common import (
     check_timezone,
@@ -89,7 +89,7 @@ def _read_log(
     rows = transactions.select(
         sf.col(customer_id).alias(_ID), day.alias(_DAY), amount.cast("double").alias(_AMT)
     )
-    limit, today = _latest_allowed_day()
+    limit, today = latest_allowed_day()
     aggregates: list[Column] = [
         sf.count(sf.lit(1)).alias("n"),
         sf.count_if(sf.col(_ID).isNull()).alias("null_ids"),
@@ -158,7 +158,7 @@ def _resolve_end(log: _Log, end: int | None, after_end: int, drop_after_end: boo
         return log.last_day
     if end < log.first_day:
         raise DataError(f"{name} {_date(end)} is before the first transaction ({_date(log.first_day)})")
-    limit, today = _latest_allowed_day()
+    limit, today = latest_allowed_day()
     if end > limit:
         raise DataError(
             f"{name} {_date(end)} is after today ({today}): nobody can have been observed until then, and "
