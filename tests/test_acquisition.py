@@ -86,6 +86,7 @@ def test_profiles_of_a_covariate_model_equal_the_homogeneous_model_at_their_para
         bg, gg, profiles, horizon=np.inf, acquisition_cost="cac", interval=0.9, n_draws=100, **KW
     )
     assert list(table.columns[:2]) == ["cohort", "cac"]
+    assert "expected_repeat_purchases" not in table.columns  # not reported over an unbounded horizon
     links, sizes = bg._covariate_layout()
     s_links, s_sizes = gg._covariate_layout()
     z, zs = bg.covariate_columns(profiles), gg.covariate_columns(profiles)

@@ -114,9 +114,10 @@ def acquisition_value(
     Returns
     -------
     pandas.DataFrame
-        One row per profile (the profile columns first), with ``expected_repeat_purchases`` (undiscounted,
-        over the horizon), ``discounted_purchases`` (first purchase included), ``expected_spend``,
-        ``value`` (and ``value_lower``, ``value_upper``), and the CAC columns.
+        One row per profile (the profile columns first), with ``expected_repeat_purchases``
+        (undiscounted, over a finite horizon; not reported for ``numpy.inf``), ``discounted_purchases``
+        (first purchase included), ``expected_spend``, ``value`` (and ``value_lower``, ``value_upper``),
+        and the CAC columns.
     """
     t_md = model_draws(transaction_model, "transaction", "transaction_model")
     s_md = model_draws(spend_model, "spend", "spend_model")
@@ -144,16 +145,15 @@ def acquisition_value(
             e = np.asarray(expected_fn(*tp, t, *z_t), dtype=np.float64)
             return np.broadcast_to(e, (len(t_params), n))
 
-        repeat = (
-            expected(np.float64(horizon)) if np.isfinite(horizon) else np.full((len(t_params), n), np.inf)
-        )
+        repeat = expected(np.float64(horizon)) if np.isfinite(horizon) else np.zeros((len(t_params), n))
         discounted = 1.0 + _discounted(expected, horizon, rate, period, method, time_scale(t_md))
         return spend, discounted, repeat
 
     t_point, s_point = t_md.point_params(), s_md.point_params()
     spend, discounted, repeat = values(t_point, s_point)
     table = frame.copy()
-    table["expected_repeat_purchases"] = repeat.mean(axis=0)
+    if np.isfinite(horizon):  # E[X(t)] over an unbounded horizon is not reported
+        table["expected_repeat_purchases"] = repeat.mean(axis=0)
     table["discounted_purchases"] = discounted.mean(axis=0)
     table["expected_spend"] = spend.mean(axis=0)
     table["value"] = table["expected_spend"].to_numpy() * table["discounted_purchases"].to_numpy()
