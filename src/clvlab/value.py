@@ -355,12 +355,7 @@ def _discounted_over(
     md: ModelDraws, value_args: tuple[float, float, float, str]
 ) -> Callable[..., FloatArray]:
     """Discounted expected purchases as a function of ``(*draw_params, *columns)`` (``ModelDraws.bind``)."""
-    k = len(md.mle.param_names)
-
-    def discounted(*args: Any) -> FloatArray:
-        return _discounted_purchases(md, args[:k], args[k:], *value_args)
-
-    return md.bind(discounted)
+    return md.bind(_discounted_unbound(md, value_args))
 
 
 def payback_times(
