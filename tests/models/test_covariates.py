@@ -372,3 +372,44 @@ def test_import_clvlab_imports_no_optional_heavy_library():
     code = f"import sys, clvlab; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("n_patterns", "n_columns"),
+    [(16, 4), (3, 1), (200, 9)],  # (200, 9): 200**9 > 2**62 packed codes, the row-wise fallback
+)
+def test_pattern_codes_name_each_rows_pattern(n_patterns, n_columns):
+    rng = np.random.default_rng(n_patterns)
+    distinct = rng.normal(size=(n_patterns, n_columns)).round(3)
+    which = rng.integers(0, n_patterns, 5_000)
+    z = distinct[which]
+    codes, patterns = _covariates._pattern_codes(z)
+    np.testing.assert_array_equal(patterns[codes], z)  # each row's pattern, exactly
+    assert len(np.unique(patterns, axis=0)) == len(patterns) == len(np.unique(z, axis=0))
+
+
+def test_pattern_codes_beyond_the_limit_and_without_columns(monkeypatch):
+    z = np.arange(40.0).reshape(20, 2)
+    monkeypatch.setattr(_covariates, "MAX_PATTERNS", 19)
+    assert _covariates._pattern_codes(z) is None
+    monkeypatch.setattr(_covariates, "MAX_PATTERNS", 20)
+    assert _covariates._pattern_codes(z) is not None
+    codes, patterns = _covariates._pattern_codes(np.empty((5, 0)))
+    np.testing.assert_array_equal(codes, 0)
+    assert patterns.shape == (1, 0)
+
+
+def test_warm_started_covariate_fit_equals_a_cold_fit(monkeypatch):
+    from clvlab.models import base
+
+    data, _ = _simulate(clvlab.BetaGeo, 30_000, np.array([0.4, -0.3, 0.3, 0.2]), seed=7)
+    data["recency"] = np.floor(data["recency"] * 10) / 10  # coarse, so that rows repeat
+    data["T"] = np.ceil(data["T"])
+    kw = {"purchase_covariates": ["web", "female"], "dropout_covariates": ["web", "female"]}
+    monkeypatch.setattr(base, "_WARM_START_ROWS", 2_000)  # the subsample fit, then Newton on all rows
+    warm = clvlab.BetaGeo(**kw).fit(data)
+    monkeypatch.setattr(base, "_WARM_START_ROWS", 10**9)
+    cold = clvlab.BetaGeo(**kw).fit(data)
+    np.testing.assert_allclose(warm.params_, cold.params_, rtol=1e-6)
+    np.testing.assert_allclose(warm.covariance_, cold.covariance_, rtol=1e-4)
+    assert warm.log_likelihood_ == pytest.approx(cold.log_likelihood_, rel=1e-12)

@@ -10,6 +10,7 @@ serve models with and without covariates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clvlab._types import FloatArray
+from clvlab.formulas._distinct import rank_codes
 from clvlab.models._fitting import Deduplicated, TotalAndGrad, deduplicate
 
 __all__ = ["Links", "bind", "covariate_total_and_grad", "deduplicate_with_covariates", "row_params"]
@@ -90,8 +92,7 @@ def covariate_total_and_grad(
     process links to. Few distinct covariate patterns (``MAX_PATTERNS``): per pattern, on
     ``per_pattern`` (the model's own grouped likelihood with scalar parameters); many: per row.
     """
-    patterns = deduplicate([z[:, j] for j in range(z.shape[1])], np.ones(len(weights)))
-    n_patterns = len(patterns.weights)
+    coded = _pattern_codes(z)
     offsets: list[tuple[str, int, int]] = []
     pos = 0
     for process, size in sizes:
@@ -102,13 +103,14 @@ def covariate_total_and_grad(
         """D ll / d eta for one process's linear predictor eta = z' g."""
         return sum(sign * np.asarray(gp[idx]) * pp[idx] for idx, sign in links[process])
 
-    if n_patterns <= MAX_PATTERNS:
-        pat = np.column_stack(patterns.columns) if z.shape[1] else np.empty((1, 0))
+    if coded is not None:
+        key, pat = coded
         # The rows of each pattern, and the per-pattern grouped likelihoods (prepared once).
-        key = _pattern_codes(z, pat)
+        order = np.argsort(key, kind="stable")
+        bounds = np.searchsorted(key[order], np.arange(len(pat) + 1))
         parts = []
-        for p in range(n_patterns):
-            rows = key == p
+        for p in range(len(pat)):
+            rows = order[bounds[p] : bounds[p + 1]]
             # The grouped likelihoods expect distinct rows in deduplicate's order.
             sub = deduplicate([c[rows] for c in columns], weights[rows])
             parts.append((pat[p], per_pattern(sub.columns, sub.weights)))
@@ -146,13 +148,39 @@ def covariate_total_and_grad(
     return by_row
 
 
-def _pattern_codes(z: FloatArray, patterns: FloatArray) -> npt.NDArray[np.int64]:
-    """Index into ``patterns`` of each row of ``z``."""
-    _, inverse = np.unique(np.vstack([patterns, z]), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    lookup = np.empty(len(patterns), dtype=np.int64)
-    lookup[inverse[: len(patterns)]] = np.arange(len(patterns))
-    return lookup[inverse[len(patterns) :]]
+def _pattern_codes(z: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray] | None:
+    """Each row's covariate pattern (codes 0..k-1) and the ``k`` patterns; ``None`` beyond MAX_PATTERNS.
+
+    The rank codes of the design columns are packed into one int64 key per row (as
+    :func:`clvlab.models._fitting.deduplicate` does), so that a million rows are coded by one sort of
+    integers rather than a row-wise ``np.unique``.
+    """
+    n, m = z.shape
+    if m == 0:
+        return np.zeros(n, dtype=np.int64), np.empty((1, 0))
+    coded = [rank_codes(z[:, j]) for j in range(m)]
+    if math.prod(len(u) for _, u in coded) > 2**62:
+        _, inverse = np.unique(z, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+        if inverse.max() >= MAX_PATTERNS:
+            return None
+        first = np.zeros(inverse.max() + 1, dtype=np.int64)
+        first[inverse[::-1]] = np.arange(n)[::-1]
+        return inverse, z[first]
+    key = np.zeros(n, dtype=np.int64)
+    for code, u in coded:
+        key *= len(u)
+        key += code
+    ukeys, inverse = np.unique(key, return_inverse=True)
+    if len(ukeys) > MAX_PATTERNS:
+        return None
+    patterns = np.empty((len(ukeys), m))
+    rest = ukeys.copy()
+    for j in range(m - 1, -1, -1):
+        code, u = coded[j]
+        patterns[:, j] = u[rest % len(u)]
+        rest //= len(u)
+    return inverse.reshape(-1).astype(np.int64), patterns
 
 
 def deduplicate_with_covariates(

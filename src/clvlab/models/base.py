@@ -339,8 +339,9 @@ class BaseModel(Hyperparameters):
         base = self._fit_deduplicated(deduplicate(sub_cols, sub.weights), data, store=False).params
         start = np.concatenate([base, np.zeros(n_coef)])
         names = list(self.param_names) + [f"{p}:{c}" for p, d in designs.items() for c in d.columns]
+        curvature = None
         if warm:
-            start = maximise(
+            first = maximise(
                 self._covariate_likelihood(sub_cols, sub_z, sub.weights),
                 float(sub.weights.sum()),
                 start,
@@ -349,7 +350,8 @@ class BaseModel(Hyperparameters):
                 param_names=names,
                 n_positive=k,
                 coef_penalizer=coef_penalizer,
-            ).params
+            )
+            start, curvature = first.params, first.curvature
         total_and_grad = self._covariate_likelihood(cols_d, z_d, w_d)
         result = maximise(
             total_and_grad,
@@ -361,6 +363,7 @@ class BaseModel(Hyperparameters):
             n_positive=k,
             coef_penalizer=coef_penalizer,
             warm=warm,
+            hessian=curvature,
         )
         self._store_fit(result, names, float(w_d.sum()), data)
         return self
@@ -430,18 +433,20 @@ class BaseModel(Hyperparameters):
             raise DataError("there are no customers to fit (all weights are zero)")
         start = self._initial_params(dedup.columns, dedup.weights)
         warm = len(dedup.weights) > 2 * _WARM_START_ROWS
+        curvature = None
         if warm:
             # Large data: a fit on a subsample lands close to the optimum, where Newton steps on the
             # full data converge in a handful of likelihood evaluations.
             sub = subsample(dedup, _WARM_START_ROWS)
-            start = maximise(
+            first = maximise(
                 self._total_and_grad(sub.columns, sub.weights),
                 float(sub.weights.sum()),
                 start,
                 penalizer,
                 model_name=type(self).__name__,
                 param_names=self.param_names,
-            ).params
+            )
+            start, curvature = first.params, first.curvature
         result = maximise(
             self._total_and_grad(dedup.columns, dedup.weights),
             float(dedup.weights.sum()),
@@ -450,6 +455,7 @@ class BaseModel(Hyperparameters):
             model_name=type(self).__name__,
             param_names=self.param_names,
             warm=warm,
+            hessian=curvature if warm else None,
         )
         if not store:
             return result
