@@ -34,6 +34,7 @@ __all__ = [
     "SimpleModelComparison",
     "compare_simple_clv",
     "describe_customers",
+    "period_bounds",
     "period_starts",
 ]
 
@@ -55,30 +56,42 @@ def _check_period(period: str) -> float:
     return PERIOD_DAYS[period]
 
 
+def period_bounds(first_day: int, end_day: int, period: str) -> IntArray:
+    """Boundaries (days since 1970-01-01) of the periods from ``first_day`` on, covering ``end_day``.
+
+    Period i is the days ``[b[i], b[i + 1])``; ``b[0] = first_day`` and ``b[-1]`` is the first boundary
+    after ``end_day``, so the last period is complete exactly when ``b[-1] == end_day + 1``. Periods step
+    forward from ``first_day`` in calendar steps (1 or 7 days; 1, 3 or 12 months, each counted from
+    ``first_day`` so that month ends do not drift), so when ``first_day`` is the first day of a calendar
+    month, quarter or year, the periods are calendar months, quarters or years.
+    """
+    _check_period(period)
+    first, stop = int(first_day), int(end_day) + 1
+    if stop <= first:
+        raise DataError("the observation end is before the first order")
+    days, months = _PERIOD_STEP[period]
+    if days:
+        k = -(-(stop - first) // days)  # ceil: enough periods to reach end_day
+        return first + days * np.arange(k + 1, dtype=np.int64)
+    ts = day_to_timestamp(first)
+    bounds = [first]
+    k = 1
+    while bounds[-1] < stop:
+        bounds.append(
+            int(np.datetime64((ts + pd.DateOffset(months=months * k)).date(), "D").astype(np.int64))
+        )
+        k += 1
+    return np.array(bounds, dtype=np.int64)
+
+
 def period_starts(first_day: int, end_day: int, period: str) -> IntArray:
     """First days (days since 1970-01-01) of the periods covering ``[first_day, end_day]``, ascending.
 
-    Periods are counted back from the day after ``end_day``, in calendar steps (1 or 7 days, 1, 3 or 12
-    months), so the last period ends exactly at ``end_day`` and every period but possibly the first is
-    complete. When ``end_day`` is the last day of a calendar month, quarter or year, the periods are
-    calendar months, quarters or years.
+    The first period starts on ``first_day`` (the day of the log's first order, so that the first cohort
+    is the data's first period, not a period partly before the data); see :func:`period_bounds`. Every
+    period is complete except possibly the last, which ends at ``end_day``.
     """
-    _check_period(period)
-    anchor = int(end_day) + 1
-    days, months = _PERIOD_STEP[period]
-    if days:
-        k = -(-(anchor - int(first_day)) // days)  # ceil: enough periods to reach back to first_day
-        return anchor - days * np.arange(k, 0, -1, dtype=np.int64)
-    ts = day_to_timestamp(anchor)
-    starts: list[int] = []
-    k = 1
-    while True:
-        start = ts - pd.DateOffset(months=months * k)
-        starts.append(int(np.datetime64(start.date(), "D").astype(np.int64)))
-        if starts[-1] <= first_day:
-            break
-        k += 1
-    return np.array(starts[::-1], dtype=np.int64)
+    return period_bounds(first_day, end_day, period)[:-1]
 
 
 @dataclass(frozen=True)
@@ -93,9 +106,14 @@ class CustomerDescription:
         The overall metrics.
     cohorts : pandas.DataFrame
         The cohort table: customers of each acquisition cohort (rows) active j periods after acquisition
-        (columns j = 0, 1, ...), NaN where period k + j is after the observation end.
+        (columns j = 0, 1, ...), over the complete periods from the first order on; NaN where period
+        k + j is after the last complete period.
     retention : pandas.DataFrame
-        Period-over-period retention and churn by periods since acquisition, pooled over cohorts.
+        Period-over-period retention and churn by periods since acquisition, pooled over cohorts: the
+        cohorts observed, customers active the period before (``active_before``), those of them active
+        again (``retained``), returning customers (active, but not the period before), all ``active``,
+        ``retention_rate`` = retained / active_before and ``churn_rate`` = 1 - retention_rate, both in
+        [0, 1].
     period : str
         The period of rates and cohorts (``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``).
     observation_end : pandas.Timestamp
@@ -128,7 +146,7 @@ def describe_customers(
     customer_id: str = "customer_id",
     datetime: str = "date",
     monetary_value: str = "amount",
-    period: str = "Y",
+    period: str = "Q",
     observation_end: Any = None,
     drop_after_end: bool = False,
     margin: float = 1.0,
@@ -146,6 +164,8 @@ def describe_customers(
         Names of the customer id, date and amount columns (dates as in :func:`clvlab.rfm_summary`).
     period : {"D", "W", "M", "Q", "Y"}
         The period of frequencies, lifespans and cohorts: day, week, month, quarter or year.
+        Retention needs two complete periods from the first order, so the default is a quarter (a log
+        of 18 months, like CDNOW, holds one complete year).
     observation_end : date-like, optional
         Last day observed; defaults to the last date in the log.
     drop_after_end : bool
@@ -185,18 +205,25 @@ def describe_customers(
       :func:`clvlab.rfm_summary`); overall, its mean.
     - *Repeat rate*: share of customers with two or more orders.
 
-    **Cohorts, retention and churn.** Time is cut into periods counted back from ``observation_end``
-    (see :func:`period_starts`: calendar months, quarters or years when ``observation_end`` is the last
-    day of one), so that every period used for retention is complete. A customer's *cohort* k is the
-    period of their first order; they are *active* in a period with at least one order in it. The
-    cohort table C[k, j] counts the customers of cohort k active in period k + j (C[k, 0] is the cohort's
-    size), for the periods observed.
+    **Cohorts, retention and churn.** Time is cut into periods counted forward from the day of the log's
+    first order (see :func:`period_bounds`: calendar months, quarters or years when that day starts
+    one), so the first cohort is the data's first period. Cohorts and retention use the *complete*
+    periods only: a trailing period cut short by ``observation_end`` is left out of both (its end is in
+    ``attrs["cohort_periods_end"]``), since a customer who had only a few days of it to buy would count
+    as lapsed. A customer's *cohort* k is the period of their first order; they are *active* in a period
+    with at least one order in it. The cohort table C[k, j] counts the customers of cohort k active in
+    period k + j (C[k, 0] is the cohort's size), for the complete periods observed.
 
-    - *Retention rate j periods after acquisition*: r_j = sum_k C[k, j] / sum_k C[k, j - 1], summed over
-      the cohorts observed for j periods (the same cohorts above and below). It is NaN when nobody was
-      active j - 1 periods after acquisition and can exceed 1 when lapsed customers return.
-    - *Retention rate* r: the same ratio pooled over all j >= 1, sum C[k, j] / sum C[k, j - 1]: the
-      period-over-period retention rate of the cohorts. *Churn rate* = 1 - r.
+    - *Retention rate j periods after acquisition*: r_j = retained_j / active_before_j, where, over the
+      cohorts observed for j periods, active_before_j counts the customers active j - 1 periods after
+      acquisition and retained_j those of them active again j periods after. It lies in [0, 1] (NaN when
+      nobody was active at j - 1). Customers active at j but not at j - 1 are *returning* (lapsed
+      customers who came back): they are counted in the table (``returning``, and in ``active`` =
+      retained + returning) but are not retention, so that r_j is the share of last period's active
+      customers who stayed active. (A ratio of active counts, sum C[k, j] / sum C[k, j - 1], is not a
+      rate: returning customers push it above 1.)
+    - *Retention rate* r: the same ratio pooled over all j >= 1, sum retained_j / sum active_before_j:
+      the period-over-period retention rate of the cohorts, in [0, 1]. *Churn rate* = 1 - r.
     - *Expected lifespan*: L = 1 / churn periods, the mean of a geometric lifetime in which a customer
       stays each period with probability r (counting the current period). With a discount rate d per
       period it is the discounted lifespan sum_{t>=0} (r / (1 + d))^t = (1 + d) / (1 + d - r). It is
@@ -213,8 +240,8 @@ def describe_customers(
     ------
     DataError
         For the input problems of :func:`clvlab.rfm_summary`, an unknown period, and when retention
-        cannot be measured because no customer was acquired before the last period (choose a shorter
-        period).
+        cannot be measured because the log holds fewer than two complete periods from its first order
+        to ``observation_end`` (choose a shorter period).
 
     Examples
     --------
@@ -222,7 +249,7 @@ def describe_customers(
     >>> log = clvlab.datasets.load_cdnow_transactions()
     >>> d = clvlab.describe_customers(log, period="Q", observation_end="1998-06-30")
     >>> d.metrics[["average_order_value", "retention_rate"]].round(3).tolist()
-    [36.453, 0.497]
+    [36.453, 0.32]
     >>> d.cohort_retention.round(2).iloc[0].tolist()  # the one CDNOW cohort, quarter by quarter
     [1.0, 0.22, 0.18, 0.17, 0.16, 0.13]
     """
@@ -243,49 +270,65 @@ def describe_customers(
     )
     end = occ.end
     assert occ.revenue is not None
-    starts = period_starts(int(occ.first.min()), end, period)
+    bounds = period_bounds(int(occ.first.min()), end, period)
+    starts = bounds[:-1]
     n_periods = len(starts)
+    # Cohorts and retention use complete periods only: a trailing partial period (the log ends inside
+    # it) would count as lapsed every customer who simply had less time to buy.
+    n_complete = int(np.sum(bounds[1:] <= end + 1))
+    if n_complete < 2:
+        raise DataError(
+            f"retention needs two complete {period!r} periods from the first order "
+            f"({day_to_timestamp(int(bounds[0])).date()}) to observation_end "
+            f"({day_to_timestamp(end).date()}); choose a shorter period"
+        )
     cohort = np.searchsorted(starts, occ.first, side="right") - 1
 
-    # Active (customer, period) pairs from the purchase occasions, then periods since acquisition.
+    # Active (customer, period) pairs from the purchase occasions; a pair is *retained* when the customer
+    # was also active in the period before (pairs are sorted codes * n_periods + period, unique).
     codes, days = occ.occasion_customer, occ.day
     pair = np.unique(codes * n_periods + (np.searchsorted(starts, days, side="right") - 1))
     pair_code, pair_period = np.divmod(pair, n_periods)
+    kept = pair_period < n_complete
+    was_active = (pair_period > 0) & np.isin(pair - 1, pair, assume_unique=True)
     pair_cohort = cohort[pair_code]
-    counts = np.zeros((n_periods, n_periods))
-    np.add.at(counts, (pair_cohort, pair_period - pair_cohort), 1.0)
-    cohorts_present = np.unique(cohort)
-    if cohorts_present[0] >= n_periods - 1:
-        raise DataError(
-            f"retention needs customers acquired before the last period, but every customer's first order "
-            f"is in the last {period!r} period before observation_end; choose a shorter period"
-        )
-    k_idx, j_idx = np.meshgrid(np.arange(n_periods), np.arange(n_periods), indexing="ij")
-    observed = k_idx + j_idx <= n_periods - 1
-    # Per j >= 1: the cohorts observed j periods after acquisition, their actives at j - 1 and at j.
-    ages = np.arange(1, n_periods - int(cohorts_present[0]))
-    n_cohorts = np.array([np.sum(cohorts_present <= n_periods - 1 - j) for j in ages], dtype=np.int64)
-    by_age = [cohorts_present[cohorts_present <= n_periods - 1 - j] for j in ages]
+    counts = np.zeros((n_complete, n_complete))
+    retained_counts = np.zeros((n_complete, n_complete))
+    age = pair_period - pair_cohort
+    np.add.at(counts, (pair_cohort[kept], age[kept]), 1.0)
+    np.add.at(retained_counts, (pair_cohort[kept & was_active], age[kept & was_active]), 1.0)
+    cohorts_present = np.unique(cohort[cohort < n_complete])  # cohort 0 holds the first order
+    k_idx, j_idx = np.meshgrid(np.arange(n_complete), np.arange(n_complete), indexing="ij")
+    observed = k_idx + j_idx <= n_complete - 1
+    # Per j >= 1: the cohorts observed j periods after acquisition, their actives at j - 1, and those of
+    # them still active at j (retained); customers active at j but not at j - 1 are returning.
+    ages = np.arange(1, n_complete)
+    by_age = [cohorts_present[cohorts_present <= n_complete - 1 - j] for j in ages]
+    n_cohorts = np.array([len(ks) for ks in by_age], dtype=np.int64)
     before = np.array([counts[ks, j - 1].sum() for ks, j in zip(by_age, ages, strict=True)])
+    retained = np.array([retained_counts[ks, j].sum() for ks, j in zip(by_age, ages, strict=True)])
     active = np.array([counts[ks, j].sum() for ks, j in zip(by_age, ages, strict=True)])
-    rate = np.divide(active, before, out=np.full(len(ages), np.nan), where=before > 0)
+    rate = np.divide(retained, before, out=np.full(len(ages), np.nan), where=before > 0)
     retention = pd.DataFrame(
         {
             "cohorts": n_cohorts,
             "active_before": before,
+            "retained": retained,
+            "returning": active - retained,
             "active": active,
             "retention_rate": rate,
             "churn_rate": 1.0 - rate,
         },
         index=pd.Index(ages, name="periods_since_acquisition"),
     )
-    retention_rate = float(active.sum() / before.sum())
+    # before > 0 at j = 1 (cohort 0 is observed and not empty), so the pooled rate is defined.
+    retention_rate = float(retained.sum() / before.sum())
     churn_rate = 1.0 - retention_rate
     d = float(discount_rate)
     lifespan = (1.0 + d) / (1.0 + d - retention_rate) if retention_rate < 1.0 + d else np.inf
 
     cohort_table = pd.DataFrame(
-        np.where(observed, counts, np.nan)[cohorts_present][:, : n_periods - int(cohorts_present[0])],
+        np.where(observed, counts, np.nan)[cohorts_present],
         index=pd.DatetimeIndex(starts[cohorts_present].astype("datetime64[D]"), name="cohort"),
     )
     cohort_table.columns = pd.RangeIndex(cohort_table.shape[1], name="periods_since_acquisition")
@@ -338,6 +381,7 @@ def describe_customers(
         "margin": float(margin),
         "discount_rate": d,
         "observation_end": day_to_timestamp(end),
+        "cohort_periods_end": day_to_timestamp(int(bounds[n_complete]) - 1),
     }
     for frame in (customers, cohort_table, retention):
         frame.attrs.update(info)
