@@ -212,9 +212,17 @@ def test_period_transactions_interval_and_plot(bg, cdnow_summary, tmp_path):
     assert [t.get_text() for t in ax.get_xticklabels()] == list(data.index)
     assert ax.get_title()
     assert ax.get_ylabel() == "Customers"
+    # A summary of a log is labelled by its own observation period; a split's by its calibration period.
+    assert data.attrs["period"] == "observation"
+    assert ax.get_xlabel() == "Repeat purchases in the observation period"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["Actual", "Model: BetaGeo, 90% interval"]
     render(ax, tmp_path)
+    split = clvlab.calibration_holdout_split(
+        clvlab.datasets.load_cdnow_transactions(), calibration_end="1997-09-30", time_unit="W"
+    )
+    ax = plotting.plot_period_transactions(bg, split)
+    assert ax.get_xlabel() == "Repeat purchases in the calibration period"
 
 
 def test_period_transactions_rejects_a_spend_model(gg, cdnow_summary):

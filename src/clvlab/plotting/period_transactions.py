@@ -1,4 +1,4 @@
-"""Actual vs expected number of customers with 0, 1, 2, ... repeat purchases in the calibration period."""
+"""Actual vs expected number of customers with 0, 1, 2, ... repeat purchases in the fitted period."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def plot_period_transactions_data(
     n_draws: int = 200,
     seed: Any = 0,
 ) -> pd.DataFrame:
-    r"""Actual and expected numbers of customers by repeat purchases in the calibration period.
+    r"""Actual and expected numbers of customers by repeat purchases in the summary's period.
 
     The expected number with ``n`` repeat purchases is exact, not simulated:
 
@@ -46,7 +46,8 @@ def plot_period_transactions_data(
         A fitted :class:`clvlab.BetaGeo`, :class:`clvlab.ParetoNBD`, :class:`clvlab.ModifiedBetaGeo`,
         :class:`clvlab.BetaGeoBetaBinom` or :mod:`clvlab.bayes` transaction model.
     summary : pandas.DataFrame
-        Calibration summary (``frequency``, ``recency``, ``T``; BG/BB: ``n_periods``).
+        The summary the model was fitted on (``frequency``, ``recency``, ``T``; BG/BB: ``n_periods``): a
+        summary of the whole log, or the calibration part of :func:`clvlab.calibration_holdout_split`.
     max_frequency : int
         Number of single-count bins ``0 .. max_frequency - 1`` before the tail bin (BG/BB: at most the
         largest ``n_periods``).
@@ -63,6 +64,8 @@ def plot_period_transactions_data(
     pandas.DataFrame
         Indexed by the bin label (``"0"``, ``"1"``, ..., ``"K+"``), with columns ``actual`` and
         ``expected`` (and the bounds). For a Bayesian model ``expected`` is the posterior mean.
+        ``attrs["period"]`` names the period counted: ``"calibration"`` for a calibration / holdout split
+        (it has ``duration_holdout``), ``"observation"`` otherwise (each customer's own ``T``).
     """
     mv = view(model)
     _, (x, _, T) = mv.transaction_arrays(summary)
@@ -87,7 +90,8 @@ def plot_period_transactions_data(
     out = pd.DataFrame({"actual": actual, "expected": point}, index=pd.Index(bin_labels(k), name="frequency"))
     if lo is not None and hi is not None:
         out["expected_lower"], out["expected_upper"] = lo, hi
-    out.attrs.update(model=mv.name, interval=interval, customers=total, discrete=mv.discrete)
+    period = "calibration" if "duration_holdout" in getattr(summary, "columns", ()) else "observation"
+    out.attrs.update(model=mv.name, interval=interval, customers=total, discrete=mv.discrete, period=period)
     return out
 
 
@@ -143,7 +147,7 @@ def plot_period_transactions(
     if data.attrs["discrete"]:
         ax.set_xlabel("Transactions in the observed opportunities")
     else:
-        ax.set_xlabel("Repeat purchases in the calibration period")
+        ax.set_xlabel(f"Repeat purchases in the {data.attrs['period']} period")
     ax.set_ylabel("Customers")
     ax.set_title("Frequency of repeat transactions: actual vs model")
     ax.legend(frameon=False)
