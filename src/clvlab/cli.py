@@ -3,6 +3,8 @@
 ``clvlab run`` is the main job (summary, fit, value, targeting table, saved models); ``fit``, ``predict``
 and ``summary`` split it into steps for scoring jobs. Every error a user can fix ends the program with a
 one-line message and exit code 2, and every option is checked before anything is fitted.
+``clvlab run --engine spark`` runs the same job with the summary, the fits (on distinct rows) and the
+scoring in Apache Spark (:mod:`clvlab.spark`), for logs too large for one machine's memory.
 
 Option names mean the same in every subcommand: ``--model-kind`` is a kind of transaction model,
 ``--model-file`` / ``--spend-model-file`` are saved model files, ``--models-dir`` is the folder models are
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
+import shutil
 import sys
 import time
 import warnings
@@ -238,7 +242,7 @@ def _resolve_value_options(args: argparse.Namespace, unit: str | None) -> None:
             _check_input_file(Path(source), "acquisition cost")
 
 
-def _check_log_options(args: argparse.Namespace) -> None:
+def _check_log_options(args: argparse.Namespace, *, folders: bool = False) -> None:
     if len(args.sep) != 1 or len(args.decimal) != 1:
         raise DataError(
             f"--sep and --decimal must be one character each, got {args.sep!r} and {args.decimal!r}"
@@ -246,6 +250,8 @@ def _check_log_options(args: argparse.Namespace) -> None:
     if args.sep == args.decimal:
         raise DataError(f"--sep and --decimal must differ, both are {args.sep!r}")
     if getattr(args, "transactions", None) is not None:
+        if folders and Path(args.transactions).is_dir():  # a folder of Parquet files, for Spark
+            return
         _check_input_file(Path(args.transactions), "transactions")
 
 
@@ -517,6 +523,11 @@ def _models_dir(args: argparse.Namespace) -> Path:
 def _cmd_run(args: argparse.Namespace) -> int:
     import clvlab
 
+    if args.engine == "spark":
+        return _cmd_run_spark(args)
+    if args.spark_master is not None:
+        raise DataError("--spark-master is for --engine spark")
+
     # Every option is checked before the data are read and anything is fitted.
     _check_log_options(args)
     _resolve_value_options(args, args.time_unit)
@@ -574,6 +585,340 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for path in written:
         print(f"  {path}")
     return 0
+
+
+# -- the Spark engine (run --engine spark) ------------------------------------------------------------
+#: Customers of the calibration/holdout split the Spark engine brings to the driver for the holdout metrics
+#: (a uniform random sample beyond this many, so driver memory does not grow with the customers).
+_SPARK_HOLDOUT_CUSTOMERS = 1_000_000
+#: strftime directives and the Spark datetime patterns that read the same text.
+_SPARK_PATTERNS = {
+    "Y": "yyyy",
+    "y": "yy",
+    "m": "MM",
+    "d": "dd",
+    "H": "HH",
+    "M": "mm",
+    "S": "ss",
+    "f": "SSSSSS",
+    "b": "MMM",
+    "B": "MMMM",
+    "%": "%",
+}
+
+
+def _spark_pattern(date_format: str) -> str:
+    """The Spark datetime pattern of a strftime ``--date-format`` (letters outside directives quoted)."""
+    out, i = [], 0
+    while i < len(date_format):
+        char = date_format[i]
+        if char == "%":
+            directive = date_format[i + 1 : i + 2]
+            if directive not in _SPARK_PATTERNS:
+                raise DataError(
+                    f"--date-format {date_format!r}: %{directive} has no Spark equivalent here; --engine "
+                    f"spark reads {', '.join('%' + d for d in _SPARK_PATTERNS)} (or give the log as Parquet "
+                    "with dates)"
+                )
+            out.append(_SPARK_PATTERNS[directive])
+            i += 2
+            continue
+        out.append(f"'{char}'" if char.isalpha() else ("''" if char == "'" else char))
+        i += 1
+    return "".join(out)
+
+
+def _spark_session(args: argparse.Namespace) -> tuple[Any, bool]:
+    """The SparkSession of the job, and whether this job started it (and so stops it).
+
+    A session already running in this process is reused (``--spark-master`` then does not apply).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise DataError(
+            '--engine spark needs PySpark 4 and a Java 17 runtime: pip install "clvlab[spark]"'
+        ) from None
+    master = args.spark_master or "local[*]"
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise DataError(
+            "--engine spark needs a Java 17 runtime (PySpark runs on the JVM): install one (e.g. "
+            "openjdk-17-jre) and put java on PATH or set JAVA_HOME"
+        )
+    # Local Python workers run this interpreter, which has clvlab, not whatever python3 is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("clvlab run")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # PySpark's gateway errors have no common public base class
+        raise DataError(f"could not start Spark ({master}): {_one_line(exc)}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session, True
+
+
+def _spark_read(spark: Any, path: Path, what: str, args: argparse.Namespace) -> Any:
+    """A CSV or Parquet file (or a folder of Parquet files written by Spark) as a Spark DataFrame."""
+    if not path.exists():
+        raise DataError(f"{what} file not found: {path}")
+    name = path.name.lower()
+    if path.is_dir() or name.endswith((".parquet", ".pq")):
+        return spark.read.parquet(str(path))
+    if name.endswith((".csv", ".csv.gz", ".txt")):
+        if args.decimal != ".":
+            raise DataError("--engine spark reads CSV numbers with a '.' decimal mark only; convert the file")
+        return spark.read.csv(str(path), header=True, sep=args.sep, inferSchema=True)
+    raise DataError(f"{path}: {what} must be a .csv or .parquet file, or a folder of Parquet files")
+
+
+def _spark_log(spark: Any, args: argparse.Namespace) -> tuple[Any, str]:
+    """The transaction log as a Spark DataFrame with its date column as dates (string dates parsed)."""
+    from pyspark.sql import functions as sf
+    from pyspark.sql import types as st
+
+    import clvlab
+
+    if args.transactions is None:
+        log = spark.createDataFrame(clvlab.datasets.load_cdnow_transactions())
+        source = "the bundled CDNOW 1/10 sample"
+    else:
+        log, source = _spark_read(spark, Path(args.transactions), "transactions", args), args.transactions
+    if args.datetime not in log.columns:
+        raise DataError(
+            f"transactions: no date column {args.datetime!r} (set it with --datetime); columns: {log.columns}"
+        )
+    if not isinstance(log.schema[args.datetime].dataType, st.StringType):
+        return log, str(source)
+    raw = sf.col(args.datetime)
+    if args.date_format is None:
+        parsed = sf.try_to_timestamp(raw)
+    else:
+        parsed = sf.try_to_timestamp(raw, sf.lit(_spark_pattern(args.date_format)))
+    bad = log.filter(raw.isNotNull() & parsed.isNull()).select(args.datetime).first()
+    if bad is not None:
+        raise DataError(
+            f"column {args.datetime!r} has text that does not read as a date, e.g. {bad[0]!r}: pass its "
+            "format with --date-format (e.g. %d/%m/%Y)"
+        )
+    return log.withColumn(args.datetime, sf.to_date(parsed)), str(source)
+
+
+def _spark_costs(spark: Any, summary: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The summary with the acquisition costs of ``--acquisition-cost FILE`` joined, and the keywords."""
+    from pyspark.sql import functions as sf
+
+    kw: dict[str, Any] = {
+        "high_value_share": float(args.high_value_share),
+        "active_threshold": float(args.active_threshold),
+    }
+    channel_costs = _channel_costs(args.channel_cost)
+    source = args.acquisition_cost
+    try:
+        number = float(source) if source is not None else None
+    except ValueError:
+        number = None
+    if source is None or number is not None:
+        if channel_costs:
+            raise DataError("--channel-cost needs --acquisition-cost FILE, a table with a 'channel' column")
+        if number is not None:
+            kw["acquisition_cost"] = number
+        return summary, kw
+    path = Path(source)
+    costs = _spark_read(spark, path, "acquisition cost", args)
+    column = "channel" if channel_costs else "acquisition_cost"
+    for needed in (args.customer_id, column):
+        if needed not in costs.columns:
+            raise DataError(f"{path}: no column {needed!r}; columns: {costs.columns}")
+    ident = summary.schema[args.customer_id].dataType
+    costs = costs.select(sf.col(args.customer_id).cast(ident).alias(args.customer_id), column)
+    if channel_costs:
+        costs = costs.withColumn(column, sf.col(column).cast("string"))
+        kw.update(acquisition_cost=channel_costs, channel=column)
+    else:
+        kw["acquisition_cost"] = column
+    # A customer without a row in the file gets a missing cost, which the scoring refuses by name.
+    return summary.join(costs, args.customer_id, "left"), kw
+
+
+def _replace_folder(write: Callable[[Path], None], path: Path) -> Path:
+    """Write a folder (a Spark output) beside ``path`` and move it into place once it is complete."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    write(tmp)
+    if path.exists():
+        path.rename(old)
+    tmp.rename(path)
+    if old.exists():
+        shutil.rmtree(old)
+    return path
+
+
+def _spark_holdout(split: Any, args: argparse.Namespace, calibration_end: str) -> pd.DataFrame:
+    """Fit on the calibration period (distinct rows); print the holdout metrics of (a sample of) customers."""
+    import clvlab
+    from clvlab import spark as cs
+
+    cls = getattr(clvlab, _MODELS[args.model_kind])
+    transaction = _step(f"fitting {cls.__name__} on the calibration period", lambda: cs.fit(cls(), split))
+    spend = _step("fitting GammaGamma on the calibration period", lambda: cs.fit(clvlab.GammaGamma(), split))
+    n = transaction.n_customers_
+    sample = (
+        split
+        if n <= _SPARK_HOLDOUT_CUSTOMERS
+        else split.sample(fraction=_SPARK_HOLDOUT_CUSTOMERS / n, seed=0)
+    )
+    frame = sample.toPandas().set_index(args.customer_id)
+    frame.attrs["time_unit"] = cs.summary_time_unit(split)
+    metrics = clvlab.evaluate(transaction, frame, spend_model=spend)
+    of = "" if len(frame) == n else f" (on a random sample of {len(frame):,} of the {n:,} customers)"
+    print(f"\nholdout check: models fitted up to {calibration_end}, predicting the holdout period{of}:")
+    print(metrics["value"].round(3).to_string())
+    return metrics
+
+
+def _parameter_table(*models: Any) -> pd.DataFrame:
+    """The models' parameter summaries stacked, with a ``model`` column."""
+    tables = [m.summary().assign(model=type(m).__name__).set_index("model", append=True) for m in models]
+    stacked: pd.DataFrame = pd.concat(tables).swaplevel()
+    return stacked
+
+
+def _cmd_run_spark(args: argparse.Namespace) -> int:
+    """``clvlab run --engine spark``: the main job with the summary, fit and scoring in Spark."""
+    if args.customers is not None or any(getattr(args, f"{p}_covariates") for p, _ in _COVARIATE_OPTIONS):
+        raise DataError(
+            "--engine spark does not take covariates yet (--customers, --*-covariates); use clvlab.spark "
+            "from Python (fit and predict_customer_value take covariate models) or the pandas engine"
+        )
+    _check_log_options(args, folders=True)
+    _resolve_value_options(args, args.time_unit)
+    _channel_costs(args.channel_cost)
+    out = Path(args.out_dir)
+    models_dir = _models_dir(args)
+    _check_output_dir(out, "--out-dir")
+    _check_output_dir(models_dir, "--models-dir")
+    if args.top < 0:
+        raise DataError(f"--top must be a non-negative number of rows, got {args.top}")
+    spark, started = _spark_session(args)
+    try:
+        with warnings.catch_warnings():
+            # PySpark 4's notice that it is not tested with pandas 3 is not the user's concern here.
+            warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+            return _spark_job(spark, args, out, models_dir)
+    finally:
+        if started:
+            spark.stop()
+
+
+def _spark_job(spark: Any, args: argparse.Namespace, out: Path, models_dir: Path) -> int:
+    """The Spark job of :func:`_cmd_run_spark` in a running session."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as sf
+
+    import clvlab
+    from clvlab import spark as cs
+
+    log, source = _spark_log(spark, args)
+    master = spark.sparkContext.master
+    print(f"clvlab {clvlab.__version__}: main job on {source} (Spark {spark.version}, {master})")
+    log_kw = {**_log_kwargs(args), "time_unit": args.time_unit}
+    summary = _step(
+        "summarising in Spark",
+        lambda: cs.rfm_summary(log, **log_kw, drop_after_end=args.observation_end is not None),
+    )
+    summary, kwargs = _spark_costs(spark, summary, args)
+    summary = summary.persist(StorageLevel.MEMORY_AND_DISK)  # read by the fits, the checks and the scoring
+    split = None
+    try:
+        totals = summary.agg(sf.count(sf.lit(1)).alias("n"), sf.sum("frequency").alias("x")).first()
+        print(
+            f"  {totals['n']:,} customers, {int(totals['x']):,} repeat purchases, time unit "
+            f"{args.time_unit!r}"
+        )
+        calibration_end = _calibration_end(args)
+        if calibration_end is not None:
+            split = _step(
+                f"splitting at {calibration_end} (calibration / holdout) in Spark",
+                lambda: cs.calibration_holdout_split(log, **log_kw, calibration_end=_calibration_day(args)),
+            ).persist(StorageLevel.MEMORY_AND_DISK)  # read by two fits and the sample
+        cls = getattr(clvlab, _MODELS[args.model_kind])
+        transaction = _step(f"fitting {cls.__name__} on distinct rows", lambda: cs.fit(cls(), summary))
+        spend = _step("fitting GammaGamma on distinct rows", lambda: cs.fit(clvlab.GammaGamma(), summary))
+        _print_models(transaction, spend)
+        print()
+        table = cs.predict_customer_value(transaction, spend, summary, **_value_kwargs(args), **kwargs)
+        target = out / "targeting.parquet"
+        written = [
+            _step(
+                "valuing customers in Spark",
+                lambda: _replace_folder(lambda tmp: table.write.parquet(str(tmp)), target),
+            )
+        ]
+        holdout = None
+        if split is not None and calibration_end is not None:
+            holdout = _spark_holdout(split, args, calibration_end)
+    finally:
+        summary.unpersist()
+        if split is not None:
+            split.unpersist()
+    scored = spark.read.parquet(str(target))
+    print(
+        f"\nCLV over {args.horizon:g} {args.time_unit} at {100 * args.discount_rate:g}% per "
+        f"{args.discount_period:g} {args.time_unit}; top customers:"
+    )
+    top = scored.filter(sf.col("clv_rank") <= args.top).toPandas().set_index(args.customer_id)
+    print(top.sort_values("clv_rank").round(3).to_string())
+    tiers, actions = _print_spark_segments(scored, args)
+    written.append(_write_table(tiers, out / "segments.csv"))
+    written.append(_write_table(actions, out / "action_segments.csv"))
+    written.append(_write_table(_parameter_table(transaction, spend), out / "parameters.csv"))
+    if holdout is not None:
+        written.append(_write_table(holdout, out / "holdout_metrics.csv"))
+    written.append(transaction.save(models_dir / _MODEL_FILES[args.model_kind]))
+    written.append(spend.save(models_dir / "gamma_gamma.json"))
+    print("\nwrote (no diagnostic plots with --engine spark):")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def _print_spark_segments(scored: Any, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Print the value-tier and action-segment summaries of a Spark table (aggregated in Spark)."""
+    import clvlab
+    from clvlab import spark as cs
+
+    tiers = cs.segment_summary(scored)
+    actions = cs.segment_summary(scored, by="action_segment")
+    print("\nvalue tiers (platinum: top 5% by CLV, gold: next 15%, silver: next 30%, bronze: bottom half):")
+    print(tiers.round(3).to_string())
+    print(
+        f"\naction segments (high value: top {100 * args.high_value_share:g}% by CLV; active: P(alive) >= "
+        f"{args.active_threshold:g}):"
+    )
+    print(actions.round(3).to_string())
+    for name, _, action in clvlab.ACTION_SEGMENTS:
+        print(f"  {name}: {action}")
+    if "acquisition_cost_total" in tiers.columns:
+        cac = float(tiers["acquisition_cost_total"].sum())
+        ratio = float(tiers["clv_total"].sum()) / cac if cac > 0 else float("inf")
+        paid = float(
+            (tiers["paid_back_share"].fillna(0.0) * tiers["customers"]).sum() / tiers["customers"].sum()
+        )
+        print(
+            f"\nCLV:CAC {ratio:.2f} overall; {100 * paid:.1f}% of customers pay back their acquisition cost "
+            "within the horizon"
+        )
+    return tiers, actions
 
 
 #: The published CDNOW split (Fader, Hardie & Lee 2005): calibration weeks 1-39, holdout weeks 40-78.
@@ -1032,6 +1377,21 @@ def _parser() -> argparse.ArgumentParser:
         "data, none otherwise; 'none' turns it off",
     )
     run.add_argument("--no-plots", action="store_true", help="do not write the diagnostic PNGs")
+    g = run.add_argument_group("engine")
+    g.add_argument(
+        "--engine",
+        choices=["pandas", "spark"],
+        default="pandas",
+        help="pandas (in memory, default) or spark: the summary, fits (on distinct rows) and scoring in "
+        'Apache Spark (pip install "clvlab[spark]", Java 17), the table written as a Parquet folder '
+        "OUT_DIR/targeting.parquet; no plots, no covariates",
+    )
+    g.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark (default: local[*], all cores of this machine); e.g. "
+        "spark://host:7077 or yarn, with OUT_DIR on a file system the executors share",
+    )
     run.set_defaults(func=_cmd_run)
 
     fit = sub.add_parser(

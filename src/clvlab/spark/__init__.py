@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from clvlab.spark._common import time_unit_of as summary_time_unit
 from clvlab.spark.fit import distinct_rows, fit
-from clvlab.spark.scoring import predict_customer_value, table_settings
+from clvlab.spark.scoring import predict_customer_value, segment_summary, table_settings
 from clvlab.spark.summary import calibration_holdout_split, rfm_summary
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "fit",
     "predict_customer_value",
     "rfm_summary",
+    "segment_summary",
     "summary_time_unit",
     "table_settings",
 ]

@@ -46,7 +46,13 @@ from clvlab.targeting import (
     predict_customer_value as _pandas_table,
 )
 
-__all__ = ["model_from_payload", "model_payload", "predict_customer_value", "table_settings"]
+__all__ = [
+    "model_from_payload",
+    "model_payload",
+    "predict_customer_value",
+    "segment_summary",
+    "table_settings",
+]
 
 #: Customers per pandas batch scored on an executor: Arrow hands ``mapInPandas`` batches of
 #: ``spark.sql.execution.arrow.maxRecordsPerBatch`` rows (10,000 by default), which are joined up to
@@ -502,3 +508,57 @@ def table_settings(table: DataFrame) -> dict[str, Any]:
     if settings.get("horizon") == "Infinity":
         settings["horizon"] = float("inf")
     return settings
+
+
+def segment_summary(table: DataFrame, by: str = "segment") -> pd.DataFrame:
+    """:func:`clvlab.segment_summary` of a Spark targeting table, aggregated in Spark.
+
+    Parameters
+    ----------
+    table : pyspark.sql.DataFrame
+        A table from :func:`predict_customer_value` (or read back from its Parquet files).
+    by : str
+        ``"segment"``, ``"action_segment"`` or another column such as ``"channel"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows and columns as :func:`clvlab.segment_summary` of the pandas table (sums to
+        rounding: Spark adds in no fixed order); one aggregate query, one row per segment reaches the
+        driver. The degenerate-segments note is not computed.
+    """
+    if by not in table.columns:
+        raise DataError(f"the table has no column {by!r} to group by; available: {table.columns}")
+    with_costs = "acquisition_cost" in table.columns
+    aggregates = [
+        sf.count(sf.lit(1)).cast("long").alias("customers"),
+        sf.sum("clv").alias("clv_total"),
+        sf.avg("clv").alias("clv_mean"),
+        sf.avg("p_alive").alias("p_alive_mean"),
+    ]
+    if with_costs:
+        paid = (~not_finite(sf.col("payback_horizon"))).cast("double")
+        aggregates += [sf.sum("acquisition_cost").alias("acquisition_cost_total"), sf.avg(paid).alias("paid")]
+    rows = table.groupBy(by).agg(*aggregates).toPandas().set_index(by)
+    if by == "segment":
+        order: list[Any] = [name for name, _ in VALUE_TIERS]
+    elif by == "action_segment":
+        order = [name for name, _, _ in ACTION_SEGMENTS]
+    else:
+        order = sorted(rows.index.tolist())
+    out = rows.reindex(order)
+    paid_share = out.pop("paid").to_numpy(dtype=np.float64) if with_costs else None
+    out = out.fillna(0.0)
+    out["customers"] = out["customers"].astype(np.int64)
+    total = float(out["clv_total"].sum())
+    out["value_share"] = out["clv_total"] / total if total > 0 else 0.0
+    out["customer_share"] = out["customers"] / max(int(out["customers"].sum()), 1)
+    if with_costs and paid_share is not None:
+        cost = out.pop("acquisition_cost_total")
+        out["acquisition_cost_total"] = cost
+        clv_total, cac_total = out["clv_total"].to_numpy(), cost.to_numpy()
+        ratio = np.divide(clv_total, cac_total, out=np.full(len(out), np.inf), where=cac_total > 0)
+        out["clv_to_cac"] = np.where(out["customers"].to_numpy() == 0, np.nan, ratio)
+        out["paid_back_share"] = paid_share
+    out.index.name = by
+    return out
