@@ -344,9 +344,32 @@ def test_plots_of_covariate_models(cdnow_cov):
     # Per-customer predictions: fine.
     data = plotting.plot_calibration_vs_holdout_data(model, split)
     assert np.isfinite(data["predicted"].dropna()).all()
-    # Population curves: refused, saying which plots take it.
+    # Population curves of the model's formulas (a grid of frequency and recency): refused, saying
+    # which plots take it.
     with pytest.raises(DataError, match="population curves"):
-        plotting.plot_period_transactions_data(model, split)
+        plotting.plot_frequency_recency_matrix_data(model)
+
+
+@pytest.mark.parametrize("model_cls", [clvlab.BetaGeo, clvlab.ParetoNBD])
+def test_period_transactions_of_a_covariate_model_sum_each_cohorts_own_model(model_cls, cdnow_cov):
+    pytest.importorskip("matplotlib")
+    from clvlab import plotting
+
+    model = model_cls(purchase_covariates=["cohort"], dropout_covariates=["cohort"]).fit(cdnow_cov)
+    got = plotting.plot_period_transactions_data(model, cdnow_cov)
+    # By another route: each cohort's customers under a model without covariates at that cohort's
+    # parameters (baselines scaled by its coefficients), added up.
+    names = list(model_cls.param_names)
+    links = {p: tuple((names.index(k), s) for k, s in v) for p, v in model_cls.covariate_links.items()}
+    total = 0.0
+    for cohort in ("Feb", "Jan", "Mar"):
+        zc = [float(cohort == "Jan"), float(cohort == "Mar")] * 2
+        per = row_params(model.params_.to_numpy(), 4, links, [("purchase", 2), ("dropout", 2)], zc)
+        plain = model_cls.from_params(dict(zip(names, per, strict=True)), time_unit="W")
+        part = cdnow_cov[cdnow_cov["cohort"] == cohort]
+        total = total + plotting.plot_period_transactions_data(plain, part)[["actual", "expected"]]
+    pd.testing.assert_frame_equal(got[["actual", "expected"]], total, rtol=1e-10)
+    assert got["expected"].sum() == pytest.approx(len(cdnow_cov))
 
 
 @pytest.mark.parametrize("model_cls", [clvlab.BetaGeo, clvlab.ParetoNBD])
@@ -413,3 +436,36 @@ def test_warm_started_covariate_fit_equals_a_cold_fit(monkeypatch):
     np.testing.assert_allclose(warm.params_, cold.params_, rtol=1e-6)
     np.testing.assert_allclose(warm.covariance_, cold.covariance_, rtol=1e-4)
     assert warm.log_likelihood_ == pytest.approx(cold.log_likelihood_, rel=1e-12)
+
+
+def test_tracking_of_a_covariate_model_sums_each_cohorts_own_model(cdnow_cov):
+    pytest.importorskip("matplotlib")
+    from clvlab import plotting
+
+    log = clvlab.datasets.load_cdnow_transactions()
+    attrs = cdnow_cov[["cohort"]]
+    model = clvlab.BetaGeo(purchase_covariates=["cohort"], dropout_covariates=["cohort"]).fit(cdnow_cov)
+    kw = {"calibration_end": "1997-09-30", "observation_end": "1998-06-30"}
+    got = plotting.plot_tracking_data(model, log, customers=attrs, **kw)
+    names = list(clvlab.BetaGeo.param_names)
+    links = {p: tuple((names.index(k), s) for k, s in v) for p, v in clvlab.BetaGeo.covariate_links.items()}
+    # By hand: each customer's E[X(t_k - s_i)] at their cohort's parameters, t_k the period ends in
+    # weeks since 1997-01-01 and s_i the first purchase.
+    first = log.groupby("customer_id")["date"].min()
+    birth = ((first - pd.Timestamp("1997-01-01")).dt.days / 7).reindex(attrs.index).to_numpy()
+    ends = got["t"].to_numpy()[:, None]
+    total = np.zeros(len(got))
+    for cohort in ("Feb", "Jan", "Mar"):
+        zc = [float(cohort == "Jan"), float(cohort == "Mar")] * 2
+        per = row_params(model.params_.to_numpy(), 4, links, [("purchase", 2), ("dropout", 2)], zc)
+        age = ends - birth[(attrs["cohort"] == cohort).to_numpy()][None, :]
+        ex = clvlab.BetaGeo.formulas.expected_purchases(*per, np.where(age > 0, age, 1.0))
+        total += np.where(age > 0, ex, 0.0).sum(axis=1)
+    assert got.attrs["origin"] == pd.Timestamp("1997-01-01")
+    np.testing.assert_allclose(got["expected"], total, rtol=1e-10)
+    with pytest.raises(DataError, match="pass customers="):
+        plotting.plot_tracking_data(model, log, **kw)
+    with pytest.raises(DataError, match="have no row in customers"):
+        plotting.plot_tracking_data(model, log, customers=attrs.iloc[5:], **kw)
+    with pytest.raises(DataError, match="no covariates"):
+        plotting.plot_tracking_data(clvlab.BetaGeo().fit(cdnow_cov), log, customers=attrs, **kw)

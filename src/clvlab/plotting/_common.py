@@ -45,9 +45,10 @@ ModelView = ModelDraws
 def view(model: HasDraws, kind: str = "transaction", *, per_customer: bool = False) -> ModelDraws:
     """A fitted transaction (``kind="transaction"``) or spend (``kind="spend"``) model as draws.
 
-    ``per_customer``: the plot evaluates the model only through each customer's own predictions, so a
-    model with covariates is fine. The other plots draw population curves or grids of the model's
-    formulas, which a covariate model does not have without a covariate profile.
+    ``per_customer``: the plot evaluates the model only through each customer's own parameters (sums
+    over customers included, e.g. the period-transactions and tracking plots), so a model with
+    covariates is fine. The other plots draw population curves or grids of the model's formulas,
+    which a covariate model does not have without a covariate profile.
 
     Raises
     ------
@@ -63,7 +64,8 @@ def view(model: HasDraws, kind: str = "transaction", *, per_customer: bool = Fal
     if md.has_covariates and not per_customer:
         raise DataError(
             f"this plot draws the population curves of a model without covariates; {md.name} has "
-            "covariates (plot_calibration_vs_holdout and the gains plots take it; or plot one without)"
+            "covariates (plot_period_transactions, plot_tracking with customers=, "
+            "plot_calibration_vs_holdout and the gains plots take it; or plot one without)"
         )
     return md
 

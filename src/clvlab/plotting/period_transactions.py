@@ -34,7 +34,8 @@ def plot_period_transactions_data(
 
     .. math:: E[\#\{i: x_i = n\}] = \sum_i w_i\, P(X(T_i) = n),
 
-    the model's probability of ``n`` purchases in each customer's own observation period ``T_i`` (FHL
+    the model's probability of ``n`` purchases in each customer's own observation period ``T_i`` (with
+    covariates, at the customer's own parameters; FHL
     2005 eq. 8 for the BG/NBD; Fader & Hardie's P(X(t) = x) note for the Pareto/NBD; Batislam et al.
     2007 for the MBG/NBD; FHS 2010 eq. 7 for the BG/BB with ``T_i = n_periods``). The last bin,
     ``"K+"``, holds the rest: customers minus the sum of the lower bins, so the two columns have the same
@@ -67,21 +68,26 @@ def plot_period_transactions_data(
         ``attrs["period"]`` names the period counted: ``"calibration"`` for a calibration / holdout split
         (it has ``duration_holdout``), ``"observation"`` otherwise (each customer's own ``T``).
     """
-    mv = view(model)
-    _, (x, _, T) = mv.transaction_arrays(summary)
+    mv = view(model, per_customer=True)
+    _, (x, _, T, *z) = mv.transaction_arrays(summary)
     w = weights_array(summary, weights, len(x))
     k = int(max_frequency)
     if k < 1:
         raise ValueError(f"max_frequency must be at least 1, got {max_frequency!r}")
     if mv.discrete:
         k = min(k, int(T.max()))
-    ages, inverse = np.unique(T, return_inverse=True)
-    age_weights = np.bincount(inverse, weights=w, minlength=len(ages))
+    # Customers grouped by age (and, with covariates, by covariate pattern: their own parameters).
+    groups, inverse = np.unique(np.column_stack([T, *z]), axis=0, return_inverse=True)
+    ages, patterns = groups[:, 0], tuple(groups[:, 1:].T)
+    age_weights = np.bincount(inverse.reshape(-1), weights=w, minlength=len(ages))
     total = float(w.sum())
-    pmf = mv.formulas.purchase_count_pmf
+    pmf = mv.bind(mv.formulas.purchase_count_pmf)
 
     def expected(*params: FloatArray) -> FloatArray:
-        cols = [np.asarray(pmf(*params, ages, float(n)), dtype=np.float64) @ age_weights for n in range(k)]
+        cols = [
+            np.asarray(pmf(*params, ages, float(n), *patterns), dtype=np.float64) @ age_weights
+            for n in range(k)
+        ]
         lower = np.stack(cols, axis=-1)
         return np.concatenate([lower, total - lower.sum(axis=-1, keepdims=True)], axis=-1)
 

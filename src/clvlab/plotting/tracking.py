@@ -9,7 +9,8 @@ import pandas as pd
 
 from clvlab._types import FloatArray
 from clvlab.data._input import day_to_timestamp, time_unit_days, to_day
-from clvlab.draws import HasDraws, summarise
+from clvlab.data.summary import join_customers
+from clvlab.draws import HasDraws, ModelDraws, summarise
 from clvlab.errors import DataError
 from clvlab.plotting._common import (
     interval_label,
@@ -42,6 +43,7 @@ def plot_tracking_data(
     seed: Any = 0,
     drop_after_end: bool = False,
     date_format: str | None = None,
+    customers: Any = None,
 ) -> pd.DataFrame:
     r"""Actual and expected repeat transactions of the calibration customers, period by period.
 
@@ -55,7 +57,8 @@ def plot_tracking_data(
       purchases excluded) dated before day :math:`e_k`;
     * expected (cumulative): :math:`\sum_i E[X(t_k - s_i)]` over the cohort customers born before
       :math:`e_k`, with :math:`s_i` customer *i*'s first purchase and :math:`E[X(t)]` the model's
-      unconditional expected repeat purchases of a new customer (FHL 2005 eq. 9 for the BG/NBD).
+      unconditional expected repeat purchases of a new customer (FHL 2005 eq. 9 for the BG/NBD); with
+      covariates, at customer *i*'s own parameters (their attributes from ``customers``).
 
     These are the tracking numbers of the BTYD walkthrough: on CDNOW with weekly periods and the
     BG/NBD at its maximum-likelihood estimate, weeks 20 to 25 give 1359, 1414, 1484, 1517, 1573, 1672
@@ -91,6 +94,10 @@ def plot_tracking_data(
     date_format : str, optional
         strftime format of string dates (and of string ``observation_end`` / ``calibration_end``), as in
         :func:`clvlab.rfm_summary`.
+    customers : pandas.DataFrame, optional
+        For a model with covariates (and only then): the customers' attributes, one row per customer,
+        indexed by the customer id or holding it in the ``customer_id`` column, as for
+        :func:`clvlab.rfm_summary`; every customer of the cohort needs a row.
 
     Returns
     -------
@@ -99,7 +106,7 @@ def plot_tracking_data(
         ``date`` (last calendar day of the period), ``actual`` and ``expected`` (and the bounds).
         ``attrs["calibration_t"]`` is the end of the calibration period on the ``t`` scale.
     """
-    mv = view(model)
+    mv = view(model, per_customer=True)
     if mv.discrete:
         raise TypeError(
             f"{mv.name} counts discrete transaction opportunities, not calendar time: tracking plots need a "
@@ -134,19 +141,22 @@ def plot_tracking_data(
     repeat = cohort & (occ.day > occ.birth)
     actual = np.searchsorted(np.sort(occ.day[repeat] - origin), ends, side="left").astype(np.float64)
 
-    # Expected: sum over customers of E[X(age)], on the distinct ages in whole days.
-    first_rows = cohort & (occ.day == occ.birth)
-    birth_days, born = np.unique(occ.birth[first_rows] - origin, return_counts=True)
-    age_days = ends[:, None] - birth_days[None, :]  # (periods, distinct first days)
-    period_of, birth_of = np.nonzero(age_days > 0)
-    ages, inverse = np.unique(age_days[period_of, birth_of], return_inverse=True)
-    counts = np.zeros((n_periods, len(ages)))  # customers of each age at each period end
-    np.add.at(counts, (period_of, inverse), born[birth_of].astype(np.float64))
-    t_ages = ages / days_per_unit
-    expected_fn = mv.formulas.expected_purchases
+    # Expected: sum over customers of E[X(age)], on the distinct (age in whole days, covariate pattern).
+    members = np.flatnonzero(occ.first <= cal_end)
+    z = _cohort_design(mv, occ.ids[members], customers, customer_id)
+    keys, born = np.unique(np.column_stack([occ.first[members] - origin, z]), axis=0, return_counts=True)
+    age_days = ends[:, None] - keys[None, :, 0]  # (periods, distinct first days and patterns)
+    period_of, group_of = np.nonzero(age_days > 0)
+    pairs, inverse = np.unique(
+        np.column_stack([age_days[period_of, group_of], keys[group_of, 1:]]), axis=0, return_inverse=True
+    )
+    counts = np.zeros((n_periods, len(pairs)))  # customers of each age and pattern at each period end
+    np.add.at(counts, (period_of, inverse.reshape(-1)), born[group_of].astype(np.float64))
+    t_ages, patterns = pairs[:, 0] / days_per_unit, tuple(pairs[:, 1:].T)
+    expected_fn = mv.bind(mv.formulas.expected_purchases)
 
     def expected(*params: FloatArray) -> FloatArray:
-        vals = np.asarray(expected_fn(*params, t_ages), dtype=np.float64)
+        vals = np.asarray(expected_fn(*params, t_ages, *patterns), dtype=np.float64)
         return np.asarray(vals @ counts.T, dtype=np.float64)
 
     def incremental(cum: FloatArray) -> FloatArray:
@@ -158,7 +168,7 @@ def plot_tracking_data(
         interval=interval,
         n_draws=n_draws,
         seed=seed,
-        inner=len(ages),
+        inner=len(pairs),
         transform=None if cumulative else incremental,
     )
     if not cumulative:
@@ -178,9 +188,24 @@ def plot_tracking_data(
         interval=interval,
         calibration_t=(cal_end + 1 - origin) / days_per_unit,
         origin=day_to_timestamp(origin),
-        customers=int(first_rows.sum()),
+        customers=len(members),
     )
     return out
+
+
+def _cohort_design(mv: ModelDraws, ids: pd.Index, customers: Any, customer_id: str) -> FloatArray:
+    """The design columns of the cohort's customers (no columns for a model without covariates)."""
+    if not mv.has_covariates:
+        if customers is not None:
+            raise DataError(f"{mv.name} has no covariates: customers= is for models with covariates")
+        return np.empty((len(ids), 0))
+    if customers is None:
+        raise DataError(
+            f"{mv.name} has covariates: pass customers= (the customers' attributes, one row per customer, "
+            "as for rfm_summary) so that each customer's expected purchases use their own parameters"
+        )
+    frame = join_customers(pd.DataFrame(index=ids.rename(customer_id)), customers, customer_id)
+    return np.column_stack(mv.covariate_columns(frame))
 
 
 def plot_tracking(
@@ -199,6 +224,7 @@ def plot_tracking(
     seed: Any = 0,
     drop_after_end: bool = False,
     date_format: str | None = None,
+    customers: Any = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Actual vs expected repeat transactions over time, with the end of calibration marked.
@@ -225,6 +251,7 @@ def plot_tracking(
         seed=seed,
         drop_after_end=drop_after_end,
         date_format=date_format,
+        customers=customers,
     )
     ax = new_axes(ax)
     t = data["t"].to_numpy()
