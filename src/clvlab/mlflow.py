@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -39,7 +40,16 @@ from clvlab._version import __version__
 from clvlab.draws import model_draws
 from clvlab.errors import DataError, DegenerateSegmentsWarning
 
-__all__ = ["LoggedModels", "load_model", "log_model", "output_columns", "result_type", "save_model"]
+__all__ = [
+    "LoggedModels",
+    "covariate_inputs",
+    "input_columns",
+    "load_model",
+    "log_model",
+    "output_columns",
+    "result_type",
+    "save_model",
+]
 
 #: Files of the artifact directory.
 _MODEL, _SPEND, _SETTINGS = "model", "spend_model", "settings.json"
@@ -74,12 +84,6 @@ def _settings(
     method: str,
 ) -> dict[str, Any]:
     md = model_draws(model)
-    for m in (model, spend_model):
-        if getattr(m, "covariates_", None):
-            raise DataError(
-                f"{type(m).__name__} has covariates: logging it as an MLflow pyfunc is not supported yet "
-                "(the input schema would need the covariate columns and their types); save it with model.save"
-            )
     if spend_model is not None:
         model_draws(spend_model, "spend", "spend_model")
         if md.role != "transaction":
@@ -104,11 +108,38 @@ def _settings(
 
 
 def input_columns(model: Any, spend_model: Any = None) -> list[str]:
-    """The columns the pyfunc reads: the models' summary columns, in order."""
+    """The columns the pyfunc reads: the models' summary columns, then their covariates' columns."""
     columns = list(model_draws(model).mle.data_columns)
     if spend_model is not None:
         columns += [c for c in model_draws(spend_model).mle.data_columns if c not in columns]
-    return columns
+    return columns + [c for c in covariate_inputs(model, spend_model) if c not in columns]
+
+
+def covariate_inputs(model: Any, spend_model: Any = None) -> dict[str, str]:
+    """The customer-attribute columns the models' covariate formulas read, with their MLflow types.
+
+    A column read as a categorical factor (``"channel"``, ``"C(region)"``) is ``"string"``,
+    ``"boolean"`` or ``"long"`` like its fitted levels; any other column is ``"double"``. Empty for
+    models without covariates.
+    """
+    out: dict[str, str] = {}
+    for m in (model, spend_model):
+        for design in (getattr(m, "covariates_", None) or {}).values():
+            for var in design.variables:
+                pattern = re.compile(rf"(?<![\w.]){re.escape(var)}(?![\w.])")
+                levels = [v for f, lv in design.levels.items() if pattern.search(f) for v in lv]
+                out.setdefault(var, _level_type(levels) if levels else "double")
+    return out
+
+
+def _level_type(levels: list[Any]) -> str:
+    if all(isinstance(v, bool) for v in levels):
+        return "boolean"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in levels):
+        return "long"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in levels):
+        return "double"
+    return "string"
 
 
 def output_columns(model: Any, spend_model: Any = None, horizon: float | None = None) -> list[str]:
@@ -137,7 +168,8 @@ def _signature(model: Any, spend_model: Any, horizon: float | None) -> Any:
     from mlflow.models.signature import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
 
-    inputs = Schema([ColSpec("double", c) for c in input_columns(model, spend_model)])
+    types = covariate_inputs(model, spend_model)
+    inputs = Schema([ColSpec(types.get(c, "double"), c) for c in input_columns(model, spend_model)])
     outputs = Schema([ColSpec("double", c) for c in output_columns(model, spend_model, horizon)])
     return ModelSignature(inputs=inputs, outputs=outputs)
 
@@ -249,8 +281,9 @@ def log_model(
     Notes
     -----
     The pyfunc takes a DataFrame with the input schema's columns (``frequency``, ``recency``, ``T``, and
-    ``monetary_value`` with a spend model; ``n_periods`` for BG/BB) in the model's time unit, which it
-    cannot check (a pyfunc input has no metadata), and returns :func:`output_columns` for the same rows.
+    ``monetary_value`` with a spend model; ``n_periods`` for BG/BB; then the customer attributes the
+    covariate formulas read, see :func:`covariate_inputs`) in the model's time unit, which it cannot
+    check (a pyfunc input has no metadata), and returns :func:`output_columns` for the same rows.
     Runs in the active MLflow run, or in a new one that it ends.
     """
     import mlflow
@@ -288,8 +321,17 @@ def _run_params(model: Any, spend_model: Any, settings: dict[str, Any]) -> dict[
         if m is None:
             continue
         md = model_draws(m)
-        out.update({f"{type(m).__name__}.{k}": v for k, v in md.estimate.items()})
+        out.update({_param_key(f"{type(m).__name__}.{k}"): v for k, v in md.estimate.items()})
     return out
+
+
+def _param_key(name: str) -> str:
+    """A run-parameter name MLflow accepts: ``purchase:channel[T.web]`` -> ``purchase:channel.T.web``.
+
+    MLflow allows alphanumerics, ``_ - . : /`` and spaces; other characters of covariate coefficient
+    names (parentheses of ``log(x)``, ``*`` of interactions) become ``_``.
+    """
+    return re.sub(r"[^\w\-.:/ ]", "_", name.replace("[", ".").replace("]", ""))
 
 
 def _data_dir(local_path: Path) -> Path:
@@ -345,8 +387,13 @@ class _Pyfunc:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise DataError(f"the input lacks column(s) {missing}; the model reads {columns}")
+        attributes = covariate_inputs(model, spend)
         data = pd.DataFrame(
-            {c: frame[c].to_numpy(dtype=np.float64) for c in columns}, index=pd.RangeIndex(len(frame))
+            {
+                c: frame[c].to_numpy() if c in attributes else frame[c].to_numpy(dtype=np.float64)
+                for c in columns
+            },
+            index=pd.RangeIndex(len(frame)),
         )
         data.attrs["time_unit"] = settings.get("time_unit")
         horizon = settings.get("horizon")

@@ -98,8 +98,38 @@ def test_log_model_errors(tracking, fitted):
         clvlab_mlflow.log_model(gg, spend_model=gg, horizon=52.0)
 
 
-def test_models_with_covariates_are_refused_for_now(tracking, cdnow_split):
-    data = cdnow_split.assign(channel=np.where(cdnow_split.index.to_numpy() % 2 == 0, "a", "b"))
-    bg = clvlab.BetaGeo(purchase_covariates=["channel"]).fit(data)
-    with pytest.raises(DataError, match="has covariates"):
-        clvlab_mlflow.log_model(bg, horizon=39.0)
+def test_models_with_covariates_score_from_the_attribute_columns(spark, tracking, cdnow_split):
+    rng = np.random.default_rng(0)
+    data = cdnow_split.assign(
+        channel=rng.choice(["search", "referral", "social"], len(cdnow_split)),
+        first_amount=rng.gamma(2.0, 20.0, len(cdnow_split)),
+    )
+    bg = clvlab.BetaGeo(purchase_covariates="~ channel + log(first_amount)", dropout_covariates=["channel"])
+    bg.fit(data)
+    gg = clvlab.GammaGamma(spend_covariates=["channel"]).fit(data)
+    info = clvlab_mlflow.log_model(bg, "clv", spend_model=gg, **VALUE)
+    assert clvlab_mlflow.covariate_inputs(bg, gg) == {"channel": "string", "first_amount": "double"}
+    pyfunc = mlflow.pyfunc.load_model(info.model_uri)
+    inputs = [*INPUTS, "channel", "first_amount"]
+    schema = {c.name: str(c.type) for c in pyfunc.metadata.get_input_schema().inputs}
+    assert list(schema) == inputs
+    assert "string" in schema["channel"]
+    expected = clvlab.predict_customer_value(bg, gg, data, **VALUE)
+    columns = clvlab_mlflow.output_columns(bg, gg, 52.0)
+    out = pyfunc.predict(data[inputs].reset_index(drop=True))
+    np.testing.assert_allclose(out[columns].to_numpy(), expected[columns].to_numpy(), rtol=1e-12, atol=0)
+    # The same through Spark, and an unseen level is the model's own error.
+    udf = mlflow.pyfunc.spark_udf(
+        spark, info.model_uri, result_type=clvlab_mlflow.result_type(bg, gg, 52.0), env_manager="local"
+    )
+    sdf = spark.createDataFrame(data.reset_index()[["customer_id", *inputs]]).repartition(2)
+    got = sdf.select("customer_id", udf(*inputs).alias("v")).select("customer_id", "v.*").toPandas()
+    got = got.set_index("customer_id").sort_index()
+    np.testing.assert_allclose(got[columns].to_numpy(), expected[columns].to_numpy(), rtol=1e-12, atol=0)
+    with pytest.raises(DataError, match="tiktok"):
+        pyfunc.predict(data[inputs].head(3).assign(channel="tiktok").reset_index(drop=True))
+    run = mlflow.get_run(info.run_id)
+    assert float(run.data.params["BetaGeo.purchase:channel.T.search"]) == float(
+        bg.params_["purchase:channel[T.search]"]
+    )
+    assert "BetaGeo.purchase:log_first_amount_" in run.data.params
