@@ -100,3 +100,12 @@ def test_covariates_join_the_distinct_rows(spark, spark_summary, cdnow_summary):
     assert rows["customers"].sum() == len(cdnow_summary)
     with pytest.raises(DataError, match="learns from the data"):
         cs.fit(clvlab.BetaGeo(purchase_covariates="~ center(tenure)"), summary)
+
+
+def test_a_stated_sample_fits_on_about_that_many_customers(spark_summary, cdnow_summary):
+    sampled = cs.fit(clvlab.BetaGeo(), spark_summary, sample=1000, seed=2)
+    assert 800 < sampled.n_customers_ < 1200  # a Bernoulli sample of 1,000 of the 2,357 customers
+    whole = cs.fit(clvlab.BetaGeo(), spark_summary, sample=10_000)  # more than the customers: all
+    assert whole.n_customers_ == len(cdnow_summary)
+    with pytest.raises(DataError, match="sample must be a positive number"):
+        cs.fit(clvlab.GammaGamma(), spark_summary, sample=0)

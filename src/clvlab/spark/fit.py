@@ -82,7 +82,15 @@ def distinct_rows(
     return rows
 
 
-def fit(model: M, summary: DataFrame, *, weights: str | None = None, **fit_kwargs: Any) -> M:
+def fit(
+    model: M,
+    summary: DataFrame,
+    *,
+    weights: str | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    **fit_kwargs: Any,
+) -> M:
     """Fit a clvlab model on a Spark summary from its distinct rows, on the driver.
 
     Parameters
@@ -94,6 +102,13 @@ def fit(model: M, summary: DataFrame, *, weights: str | None = None, **fit_kwarg
         A customer summary with the model's ``data_columns`` (see :func:`clvlab.spark.rfm_summary`).
     weights : str, optional
         A column of per-row customer counts, for a summary that is already aggregated.
+    sample : int, optional
+        Fit on a uniform random sample of about this many customers (Spark's Bernoulli sample with
+        ``seed``) when the summary has more; the whole summary otherwise. A stated sample bounds what
+        reaches the driver where the distinct rows are about as many as the customers (Gamma-Gamma with
+        money in cents); the estimates are then those of the sample, not of the full fit.
+    seed : int
+        Seed of the sample.
     **fit_kwargs
         Passed on to ``model.fit``.
 
@@ -109,10 +124,17 @@ def fit(model: M, summary: DataFrame, *, weights: str | None = None, **fit_kwarg
     Validation is that of the pandas fit, on the distinct rows (so it names a row of the distinct
     table, not a customer). Gamma-Gamma reads the distinct (frequency, monetary_value) rows: with money
     in cents there are about as many as customers with repeat purchases, which is what the pandas fit
-    reads too.
+    reads too; ``sample=`` caps them. The transaction models' distinct (x, t_x, T) rows are bounded by
+    the number of distinct purchase counts times the days of the log squared, whatever the customers.
     """
     if not isinstance(model, BaseModel):
         raise TypeError(f"model must be a clvlab maximum-likelihood model, got {type(model).__name__}")
+    if sample is not None:
+        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
+            raise DataError(f"sample must be a positive number of customers, got {sample!r}")
+        n = summary.count()
+        if n > sample:
+            summary = summary.sample(fraction=sample / n, seed=seed)
     covariates = [c for c in covariate_variables(model, summary.columns) if c not in model.data_columns]
     rows = distinct_rows(summary, model.data_columns, weights=weights, covariates=covariates)
     if covariates:
