@@ -35,6 +35,7 @@ from clvlab.models import (
     ShiftedBetaGeometric,
 )
 from clvlab.persistence import load
+from clvlab.predictive import PurchaseTotal, predict_total_purchases
 from clvlab.targeting import ACTION_SEGMENTS, VALUE_TIERS, predict_customer_value, segment_summary
 from clvlab.value import customer_lifetime_value
 
@@ -53,6 +54,7 @@ __all__ = [
     "ModifiedBetaGeo",
     "NotFittedError",
     "ParetoNBD",
+    "PurchaseTotal",
     "ShiftedBetaGeometric",
     "UnidentifiedWarning",
     "__version__",
@@ -68,6 +70,7 @@ __all__ = [
     "load",
     "plotting",
     "predict_customer_value",
+    "predict_total_purchases",
     "rfm_summary",
     "segment_summary",
     "subscription_summary",

@@ -16,6 +16,8 @@ SATISFIES: dict[type, tuple[ModuleType, ...]] = {
     _contract.SpendFormulas: (gamma_gamma,),
     _contract.ConditionalPmfFormulas: (bgnbd, mbgnbd, pareto_nbd),
     _contract.IfAliveFormulas: (bgnbd, mbgnbd, pareto_nbd),
+    _contract.FutureFormulas: (bgnbd, mbgnbd, pareto_nbd),
+    _contract.SpendSamplingFormulas: (gamma_gamma,),
     _contract.DertFormulas: (pareto_nbd,),
     _contract.FastFitFormulas: (bgnbd, mbgnbd),
 }

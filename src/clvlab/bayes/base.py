@@ -25,9 +25,10 @@ from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes._nutpie import nutpie_available, sample_nutpie
 from clvlab.bayes._op import TotalAndGrad, loglik, python_op_compiles
 from clvlab.draws import ModelDraws, mean_over_draws, over_data_rows
-from clvlab.errors import ClvlabWarning, NotFittedError, UnidentifiedWarning
+from clvlab.errors import ClvlabWarning, DataError, NotFittedError, UnidentifiedWarning
 from clvlab.models._fitting import Deduplicated
 from clvlab.models.base import BaseModel, Hyperparameters
+from clvlab.predictive import bounds_frame, check_interval_kind, purchase_count_bounds
 
 __all__ = ["BayesModel", "SamplingWarning"]
 
@@ -408,9 +409,8 @@ class BayesModel(Hyperparameters):
                 name=name,
             )
         series = pd.Series(values[0], index=index, name=name)
-        return pd.DataFrame(
-            {name: series, f"{name}_lower": values[1], f"{name}_upper": values[2]}, index=index
-        )
+        level = float(interval) if interval is not None else float("nan")  # not None here
+        return bounds_frame(series, values[1], values[2], level, "parameter")
 
 
 class BayesTransactionModel(BayesModel):
@@ -424,15 +424,36 @@ class BayesTransactionModel(BayesModel):
         return self._mle_view().bind(fn)
 
     def predict_purchases(
-        self, data: Any, t: float, *, interval: float | None = None, return_draws: bool = False
+        self,
+        data: Any,
+        t: float,
+        *,
+        interval: float | None = None,
+        interval_kind: str = "parameter",
+        return_draws: bool = False,
     ) -> pd.Series | pd.DataFrame | xr.DataArray:
         """Posterior mean of E[X(T, T+t) | x, t_x, T].
 
-        ``interval`` adds equal-tailed credible bounds; ``return_draws`` returns every draw as a DataArray
+        ``interval`` adds equal-tailed bounds (level and kind in ``attrs``): with ``interval_kind=
+        "parameter"`` (default) credible bounds of the *expected* purchases over the posterior draws; with
+        ``"predictive"`` bounds of the customer's *own* number of purchases, from the conditional pmf
+        averaged over all posterior draws (the posterior predictive distribution; exact, see
+        :mod:`clvlab.predictive`). ``return_draws`` returns every draw of the expectation as a DataArray
         with dims (chain, draw, customer_id).
         """
+        kind = check_interval_kind(interval_kind, interval)
         index, cols = self._arrays(data)
         fn = self._bind(self.mle_class.formulas.conditional_expected_purchases)
+        if kind == "predictive" and interval is not None:
+            if return_draws:
+                raise DataError("return_draws returns draws of the expectation: leave out interval_kind")
+            t_ = float(non_negative(t, "t"))
+            draws = self.param_draws()
+            series = pd.Series(
+                mean_over_draws(fn, draws, cols, (t_,)), index=index, name="expected_purchases"
+            )
+            lower, upper = purchase_count_bounds(self.model_draws(), draws, t_, cols, interval)
+            return bounds_frame(series, lower, upper, interval, kind)
         return self._posterior(
             fn, "expected_purchases", index, (non_negative(t, "t"),), cols, interval, return_draws
         )

@@ -563,3 +563,30 @@ def simulate(
     frac = rng.beta(np.where(has, X, 1.0), np.where(has, N - X + 1.0, 1.0))
     t_x = np.where(has, T_b * frac, 0.0)
     return _out(X), _out(t_x)
+
+
+def sample_alive_latent(
+    r: Array,
+    alpha: Array,
+    a: Array,
+    b: Array,
+    x: Array,
+    t_x: Array,
+    T: Array,
+    rng: np.random.Generator,
+    shift: float,
+) -> tuple[Array, Array, Array]:
+    """Individual posterior draw for the BG/NBD (``shift = 0``) or MBG/NBD (``shift = 1``) future.
+
+    Alive at ``T`` with probability ``1 / (1 + exp(log_odds_dead))``; then ``lambda ~ Gamma(r+x, alpha+T)``
+    and ``p ~ Beta(a, b+x+shift)``. Returns ``(lambda, p, lifetime)`` with lifetime ``inf`` (alive: drop-out
+    follows purchases) or 0 (gone).
+    """
+    lod = np.asarray(log_odds_dead(r, alpha, a, b, x, t_x, T, shift), dtype=np.float64)
+    shape = np.broadcast_shapes(
+        lod.shape, r.shape, alpha.shape, a.shape, b.shape, x.shape, t_x.shape, T.shape
+    )
+    alive = rng.random(shape) < expit(-np.broadcast_to(lod, shape))
+    lam = rng.gamma(np.broadcast_to(r + x, shape)) / np.broadcast_to(alpha + T, shape)
+    p = rng.beta(np.broadcast_to(a, shape), np.broadcast_to(b + x + shift, shape))
+    return _out(lam), _out(p), _out(np.where(alive, np.inf, 0.0))

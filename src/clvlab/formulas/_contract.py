@@ -17,6 +17,9 @@ TransactionFormulas     + p_alive, expected_purchases, conditional_expected_    
 SpendFormulas           + expected_spend, conditional_expected_spend                gamma_gamma
 ConditionalPmfFormulas  conditional_purchase_pmf                                    bgnbd, mbgnbd, pareto_nbd
 IfAliveFormulas         expected_purchases_if_alive                                 bgnbd, mbgnbd, pareto_nbd
+FutureFormulas          sample_future_latent (a draw from a customer's individual   bgnbd, mbgnbd, pareto_nbd
+                        posterior, for predictive simulation)
+SpendSamplingFormulas   sample_spend_rate (a draw of a customer's spend rate)       gamma_gamma
 DertFormulas            dert (discounted expected residual transactions)            pareto_nbd
 FastFitFormulas         prepare_fit, fit_loglik_and_grad (grouped maximum           bgnbd, mbgnbd
                         likelihood)
@@ -37,9 +40,11 @@ __all__ = [
     "ConditionalPmfFormulas",
     "DertFormulas",
     "FastFitFormulas",
+    "FutureFormulas",
     "IfAliveFormulas",
     "LikelihoodFormulas",
     "SpendFormulas",
+    "SpendSamplingFormulas",
     "TransactionFormulas",
 ]
 
@@ -124,6 +129,24 @@ class IfAliveFormulas(Protocol):
 
 
 @runtime_checkable
+class FutureFormulas(Protocol):
+    """Optional: draws of a customer's latent traits given the history, for predictive simulation."""
+
+    def sample_future_latent(self, *args: Any, **kwargs: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Purchase rate, drop-out probability per purchase and remaining lifetime after ``T``."""
+        ...
+
+
+@runtime_checkable
+class SpendSamplingFormulas(Protocol):
+    """Optional: a draw of a customer's spend distribution given their history."""
+
+    def sample_spend_rate(self, *args: Any, **kwargs: Any) -> tuple[FloatArray, FloatArray]:
+        """Gamma shape and rate of each future transaction's value."""
+        ...
+
+
+@runtime_checkable
 class DertFormulas(Protocol):
     """Optional: discounted expected residual transactions in closed form (continuous discounting)."""
 
@@ -152,5 +175,7 @@ if TYPE_CHECKING:  # mypy checks the modules against the protocols; no runtime i
     _spend: SpendFormulas = gamma_gamma
     _pmf: tuple[ConditionalPmfFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd)
     _if_alive: tuple[IfAliveFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd)
+    _future: tuple[FutureFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd)
+    _spend_sampling: SpendSamplingFormulas = gamma_gamma
     _dert: DertFormulas = pareto_nbd
     _fast_fit: tuple[FastFitFormulas, ...] = (bgnbd, mbgnbd)

@@ -63,6 +63,7 @@ __all__ = [
     "p_alive",
     "prepare_fit",
     "purchase_count_pmf",
+    "sample_future_latent",
     "simulate",
 ]
 
@@ -461,6 +462,45 @@ def conditional_purchase_pmf(
 # ---------------------------------------------------------------------------------------------------
 # Simulation
 # ---------------------------------------------------------------------------------------------------
+
+
+def sample_future_latent(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    rng: np.random.Generator,
+    x: npt.ArrayLike,
+    t_x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> tuple[Array, Array, Array]:
+    r"""One draw of each customer's latent traits from their individual posterior given ``(x, t_x, T)``.
+
+    By Bayes' rule on the BG/NBD likelihood (FHL 2005 eqs. 3-4), the posterior of ``(lambda, p)`` is a
+    two-component mixture: with probability :func:`p_alive` (note 021) the customer is alive at ``T`` and
+    ``lambda ~ Gamma(r+x, alpha+T)``, ``p ~ Beta(a, b+x)``; otherwise they dropped out right after the last
+    purchase (``lambda ~ Gamma(r+x, alpha+t_x)``, ``p ~ Beta(a+1, b+x-1)``) and make no further purchase,
+    so only the alive component matters for the future. Since drop-out can only follow a purchase, an alive
+    customer's future is a fresh BG/NBD process with those parameters
+    (:func:`clvlab.formulas.future.simulate_future_value`).
+
+    Parameters
+    ----------
+    r, alpha, a, b : array_like
+        Model parameters (all positive).
+    rng : numpy.random.Generator
+        Random generator.
+    x, t_x, T : array_like
+        Frequency, recency and age.
+
+    Returns
+    -------
+    lam, p_drop, lifetime : numpy.ndarray
+        Purchase rate, drop-out probability after each purchase and remaining lifetime (``inf`` when alive,
+        0 when gone), with the broadcast shape of all arguments.
+    """
+    r_, alpha_, a_, b_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, x, t_x, T))
+    return _bg.sample_alive_latent(r_, alpha_, a_, b_, x_, t_x_, T_, rng, shift=0)
 
 
 def simulate(

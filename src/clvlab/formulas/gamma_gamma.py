@@ -29,6 +29,7 @@ __all__ = [
     "loglik",
     "loglik_and_grad",
     "loglik_grad",
+    "sample_spend_rate",
     "simulate",
 ]
 
@@ -208,6 +209,36 @@ def expected_spend(p: npt.ArrayLike, q: npt.ArrayLike, gamma: npt.ArrayLike) -> 
     pa, qa, ga = (np.asarray(v, dtype=float) for v in (p, q, gamma))
     finite = qa > 1.0
     return np.where(finite, pa * ga / np.where(finite, qa - 1.0, 1.0), np.inf)
+
+
+def sample_spend_rate(
+    p: npt.ArrayLike,
+    q: npt.ArrayLike,
+    gamma: npt.ArrayLike,
+    rng: np.random.Generator,
+    x: npt.ArrayLike,
+    mbar: npt.ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    r"""One draw of each customer's spend distribution from their individual posterior (FH 2013).
+
+    The value of each future transaction is :math:`\mathrm{Gamma}(p, \nu)`; given ``x`` transactions of mean
+    ``mbar``, the gamma prior is conjugate: :math:`\nu \mid x, \bar m \sim \mathrm{Gamma}(px + q, \gamma +
+    x\bar m)` (the posterior behind :func:`conditional_expected_spend`; the prior ``Gamma(q, gamma)`` for
+    ``x = 0``).
+
+    Returns
+    -------
+    shape, rate : numpy.ndarray
+        ``p`` and the drawn ``nu`` (shape and rate of each future transaction's value), with the broadcast
+        shape of all arguments.
+    """
+    pa, qa, ga = (np.asarray(v, dtype=float) for v in (p, q, gamma))
+    xa, ma = np.asarray(x, dtype=float), np.asarray(mbar, dtype=float)
+    shape = np.broadcast_shapes(pa.shape, qa.shape, ga.shape, xa.shape, ma.shape)
+    xs = np.where(xa > 0, xa, 0.0)
+    ms = np.where(xa > 0, ma, 0.0)
+    nu = rng.gamma(np.broadcast_to(pa * xs + qa, shape)) / np.broadcast_to(ga + xs * ms, shape)
+    return np.asarray(np.broadcast_to(pa, shape), dtype=np.float64), np.asarray(nu, dtype=np.float64)
 
 
 def simulate(

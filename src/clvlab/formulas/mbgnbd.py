@@ -41,6 +41,7 @@ __all__ = [
     "p_alive",
     "prepare_fit",
     "purchase_count_pmf",
+    "sample_future_latent",
     "simulate",
 ]
 
@@ -400,6 +401,33 @@ def conditional_purchase_pmf(
     log_future = _log_pmf(r_ + x_, alpha_ + T_, a_, b_ + x_ + 1.0, t_, n_, shift=0)
     out = np.exp(log_future - np.logaddexp(0.0, lod)) + np.where(n_ == 0, expit(lod), 0.0)
     return np.asarray(out, dtype=np.float64)
+
+
+def sample_future_latent(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    rng: np.random.Generator,
+    x: npt.ArrayLike,
+    t_x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> tuple[Array, Array, Array]:
+    r"""One draw of each customer's latent traits from their individual posterior given ``(x, t_x, T)``.
+
+    As for the BG/NBD (:func:`clvlab.formulas.bgnbd.sample_future_latent`), with drop-out possible also at
+    time 0 (Batislam, Denizel & Filiztekin 2007): alive at ``T`` (probability :func:`p_alive`) after
+    surviving ``x + 1`` drop-out chances, ``lambda ~ Gamma(r+x, alpha+T)`` and ``p ~ Beta(a, b+x+1)``;
+    otherwise gone (no future purchases). After ``T`` an alive customer drops out only after a purchase.
+
+    Returns
+    -------
+    lam, p_drop, lifetime : numpy.ndarray
+        Purchase rate, drop-out probability after each purchase and remaining lifetime (``inf`` when alive,
+        0 when gone), with the broadcast shape of all arguments.
+    """
+    r_, alpha_, a_, b_, x_, t_x_, T_ = (_f(v) for v in (r, alpha, a, b, x, t_x, T))
+    return _bg.sample_alive_latent(r_, alpha_, a_, b_, x_, t_x_, T_, rng, shift=1)
 
 
 def simulate(

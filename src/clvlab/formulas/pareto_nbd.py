@@ -68,6 +68,7 @@ __all__ = [
     "loglik_grad",
     "p_alive",
     "purchase_count_pmf",
+    "sample_future_latent",
     "simulate",
 ]
 
@@ -1126,6 +1127,40 @@ def dert(
 # ----------------------------------------------------------------------------------------------------------
 # simulation
 # ----------------------------------------------------------------------------------------------------------
+def sample_future_latent(
+    r: ArrayLike,
+    alpha: ArrayLike,
+    s: ArrayLike,
+    beta: ArrayLike,
+    rng: np.random.Generator,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    r"""One draw of each customer's latent traits from their individual posterior given ``(x, t_x, T)``.
+
+    Alive at ``T`` with probability :func:`p_alive` (Fader & Hardie 2005 note, eqs. 36-37). Given alive,
+    the likelihood is ``lambda^x exp(-(lambda + mu) T)``, so ``lambda ~ Gamma(r+x, alpha+T)`` and
+    ``mu ~ Gamma(s, beta+T)`` independently (the posterior behind note 028's conditional pmf), and by the
+    memorylessness of the exponential lifetime the remaining lifetime is ``Exponential(mu)``. A customer
+    gone before ``T`` makes no further purchase (lifetime 0).
+
+    Returns
+    -------
+    lam, p_drop, lifetime : numpy.ndarray
+        Purchase rate, drop-out probability after each purchase (0: drop-out is in continuous time) and
+        remaining lifetime, with the broadcast shape of all arguments.
+    """
+    shape, (r_, a_, s_, b_, x_, tx_, big_t) = _broadcast(r, alpha, s, beta, x, t_x, T)
+    pa, _ = _log_p_alive_flat(r_, a_, s_, b_, x_, tx_, big_t)
+    alive = rng.random(pa.shape) < pa
+    lam = rng.gamma(r_ + x_) / (a_ + big_t)
+    mu = rng.gamma(s_) / (b_ + big_t)
+    with np.errstate(divide="ignore"):
+        lifetime = np.where(alive, rng.standard_exponential(pa.shape) / mu, 0.0)
+    return lam.reshape(shape), np.zeros(shape), lifetime.reshape(shape)
+
+
 def simulate(
     r: ArrayLike, alpha: ArrayLike, s: ArrayLike, beta: ArrayLike, T: ArrayLike, rng: np.random.Generator
 ) -> tuple[FloatArray, FloatArray]:

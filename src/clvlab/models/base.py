@@ -36,6 +36,7 @@ from clvlab.models._fitting import (
     maximise,
     subsample,
 )
+from clvlab.predictive import bounds_frame, check_interval_kind, purchase_count_bounds
 
 __all__ = ["BaseModel", "LikelihoodProblem", "TransactionModel"]
 
@@ -638,7 +639,7 @@ class BaseModel(Hyperparameters):
         _interval_quantiles(interval)  # a bad level is reported before any drawing
         draws = self.param_draws(n_draws, seed)
         _, lower, upper = over_data_rows(fn, draws, columns, scalars, len(index), interval=interval)
-        return pd.DataFrame({name: series, f"{name}_lower": lower, f"{name}_upper": upper}, index=index)
+        return bounds_frame(series, lower, upper, interval, "parameter")
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
         """Parameter table: estimate, standard error and a (1 - alpha) confidence interval.
@@ -694,7 +695,14 @@ class TransactionModel(BaseModel):
         return columns, w
 
     def predict_purchases(
-        self, data: Any, t: float, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
+        self,
+        data: Any,
+        t: float,
+        *,
+        interval: float | None = None,
+        interval_kind: str = "parameter",
+        n_draws: int = 1000,
+        seed: Any = 0,
     ) -> pd.Series | pd.DataFrame:
         """Expected number of purchases in (T, T + t] given each customer's history, E[X(T, T+t) | x, t_x, T].
 
@@ -705,17 +713,36 @@ class TransactionModel(BaseModel):
         t : float
             Horizon in the data's time unit.
         interval : float, optional
-            With a level such as 0.9, also return ``expected_purchases_lower`` and ``_upper``: quantiles
-            of the prediction over ``n_draws`` draws of the parameters from their asymptotic sampling
-            distribution (parameter uncertainty, not purchase-to-purchase randomness), seeded by ``seed``.
+            With a level such as 0.9, also return ``expected_purchases_lower`` and ``_upper``, of the kind
+            ``interval_kind`` says (recorded in ``attrs["interval_kind"]``, the level in
+            ``attrs["interval"]``).
+        interval_kind : {"parameter", "predictive"}
+            ``"parameter"`` (default): quantiles of the *expected* purchases over ``n_draws`` draws of the
+            parameters from their asymptotic sampling distribution, seeded by ``seed`` (how well the
+            expectation is known; a customer's actual count scatters far more widely). ``"predictive"``:
+            quantiles of the customer's *own* number of purchases in (T, T + t], from the conditional pmf
+            P(X(T, T+t) = n | x, t_x, T) averaged over the same parameter draws (exact, no simulation; see
+            :mod:`clvlab.predictive`). The bounds are whole numbers and, counts being discrete, the
+            interval holds at least the level's probability. BetaGeo, ModifiedBetaGeo and ParetoNBD only.
 
         Returns
         -------
         pandas.Series or pandas.DataFrame
             Indexed by customer id.
         """
+        kind = check_interval_kind(interval_kind, interval)
         index, cols = self.validated_columns(data)
         t = non_negative(t, "t")
+        if kind == "predictive" and interval is not None:
+            expected = self.bind(self.formulas.conditional_expected_purchases)
+            point = np.asarray(expected(*self._theta, t, *cols), dtype=np.float64)
+            series = pd.Series(
+                np.broadcast_to(point, (len(index),)).copy(), index=index, name="expected_purchases"
+            )
+            _interval_quantiles(interval)  # a bad level is reported before any drawing
+            draws = self.param_draws(n_draws, seed)
+            lower, upper = purchase_count_bounds(self.model_draws(), draws, float(t), cols, interval)
+            return bounds_frame(series, lower, upper, interval, kind)
         return self._with_interval(
             self.formulas.conditional_expected_purchases,
             "expected_purchases",

@@ -80,14 +80,24 @@ class BetaGeoBetaBinom(TransactionModel):
         raise NotImplementedError("BetaGeoBetaBinom has no conditional P(X = n) given history")
 
     def predict_purchases(
-        self, data: Any, t: float, *, interval: float | None = None, n_draws: int = 1000, seed: Any = 0
+        self,
+        data: Any,
+        t: float,
+        *,
+        interval: float | None = None,
+        interval_kind: str = "parameter",
+        n_draws: int = 1000,
+        seed: Any = 0,
     ) -> pd.Series | pd.DataFrame:
         """Expected transactions in the next ``t`` opportunities given each customer's history.
 
-        FHS 2010 eq. 13; ``interval`` adds parameter-uncertainty bounds as for the other models.
+        FHS 2010 eq. 13; ``interval`` adds parameter-uncertainty bounds as for the other models
+        (``interval_kind="predictive"`` is not available for BG/BB: it has no conditional pmf here).
         """
         _whole(t, "t")
-        return super().predict_purchases(data, t, interval=interval, n_draws=n_draws, seed=seed)
+        return super().predict_purchases(
+            data, t, interval=interval, interval_kind=interval_kind, n_draws=n_draws, seed=seed
+        )
 
     def predict_purchases_and_p_alive(self, data: Any, t: float) -> pd.DataFrame:
         """:meth:`predict_purchases` (``t`` whole opportunities) and :meth:`predict_p_alive` in one pass."""
