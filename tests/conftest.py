@@ -44,3 +44,20 @@ def cdnow_split(cdnow_log: pd.DataFrame) -> pd.DataFrame:
         observation_end=CDNOW_OBSERVATION_END,
         time_unit="W",
     )
+
+
+@pytest.fixture(scope="session")
+def cdnow_cohorts(cdnow_log: pd.DataFrame) -> pd.DataFrame:
+    """The CDNOW calibration summary with each customer's acquisition month (``cohort``: Jan, Feb, Mar)."""
+    first = cdnow_log.sort_values(["customer_id", "date"]).groupby("customer_id")["date"].first()
+    customers = pd.DataFrame(
+        {"cohort": first.dt.month.map({1: "Jan", 2: "Feb", 3: "Mar"})}, index=first.index
+    )
+    return clvlab.rfm_summary(
+        cdnow_log,
+        monetary_value="amount",
+        observation_end=CDNOW_CALIBRATION_END,
+        time_unit="W",
+        drop_after_end=True,
+        customers=customers,
+    )

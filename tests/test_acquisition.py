@@ -15,20 +15,8 @@ KW = {"discount_rate": 0.1, "discount_period": 52}
 
 
 @pytest.fixture(scope="module")
-def cohorts(cdnow_summary):
-    log = clvlab.datasets.load_cdnow_transactions()
-    first = log.sort_values(["customer_id", "date"]).groupby("customer_id")["date"].first()
-    customers = pd.DataFrame(
-        {"cohort": first.dt.month.map({1: "Jan", 2: "Feb", 3: "Mar"})}, index=first.index
-    )
-    return clvlab.rfm_summary(
-        log,
-        monetary_value="amount",
-        observation_end="1997-09-30",
-        time_unit="W",
-        drop_after_end=True,
-        customers=customers,
-    )
+def cohorts(cdnow_cohorts):
+    return cdnow_cohorts
 
 
 @pytest.mark.parametrize(
