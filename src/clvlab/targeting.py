@@ -227,8 +227,10 @@ def predict_customer_value(
     discount_period: float = 1.0,
     method: str = "continuous",
     interval: float | None = None,
+    interval_kind: str = "parameter",
     n_draws: int = 200,
     seed: Any = 0,
+    margin: Any = None,
     acquisition_cost: Any = None,
     channel: Any = None,
     high_value_share: float = 0.2,
@@ -239,8 +241,16 @@ def predict_customer_value(
     Parameters
     ----------
     transaction_model, spend_model, data, horizon, discount_rate, discount_period, method, interval, \
-n_draws, seed
-        As in :func:`clvlab.value.customer_lifetime_value`.
+interval_kind, n_draws, seed
+        As in :func:`clvlab.value.customer_lifetime_value` (``interval_kind="predictive"``: bounds of the
+        customer's own discounted future spend, not of its expectation).
+    margin : float or str, optional
+        Profit margin on revenue: a rate in (0, 1] or a column of ``data`` with each customer's rate (as in
+        :func:`clvlab.value.customer_lifetime_value`). With it the table values profit: the value column
+        is ``clv_profit`` (= ``margin * clv_revenue``) instead of ``clv``, ranks, tiers, action segments,
+        CLV:CAC (``clv_profit_to_cac``) and the payback horizon are computed on profit, and the columns
+        ``margin`` and ``clv_revenue`` are added. ``attrs["value_column"]`` names the value column and
+        ``attrs["value_basis"]`` says ``"profit"`` or ``"revenue"``.
     acquisition_cost : float, str, pandas.Series or mapping, optional
         The cost of acquiring each customer (CAC), in the spend's currency:
 
@@ -304,8 +314,8 @@ n_draws, seed
 
     Notes
     -----
-    CLV here is revenue (expected spend). For a margin-based CLV:CAC multiply ``clv_to_cac`` by the
-    margin, or pass ``acquisition_cost / margin``, which also gives the margin-based payback horizon.
+    Without ``margin`` CLV is revenue (expected spend), and CLV:CAC compares revenue with a cost; pass
+    ``margin`` to compare profit with it (``clv_profit_to_cac``, profit payback horizon).
 
     Examples
     --------
@@ -329,10 +339,13 @@ n_draws, seed
         discount_period=discount_period,
         method=method,
         interval=interval,
+        interval_kind=interval_kind,
         n_draws=n_draws,
         seed=seed,
+        margin=margin,
     )
     index = parts.index
+    value = "clv" if parts.margin is None else "clv_profit"
     costs = None
     if acquisition_cost is not None or channel is not None:
         costs = _acquisition_costs(acquisition_cost, channel, data, index)
@@ -347,13 +360,16 @@ n_draws, seed
         table["expected_purchases"] = mean_over_draws(expected, point, columns, (float(horizon),))
     table["discounted_purchases"] = parts.discounted_purchases
     table["expected_spend"] = parts.expected_spend
-    table["clv"] = parts.clv
+    if parts.margin is not None:
+        table["margin"] = parts.margin
+        table["clv_revenue"] = parts.revenue
+    table[value] = parts.clv
     if parts.lower is not None and parts.upper is not None:
-        table["clv_lower"], table["clv_upper"] = parts.lower, parts.upper
-    values = table["clv"].to_numpy()
+        table[f"{value}_lower"], table[f"{value}_upper"] = parts.lower, parts.upper
+    values = table[value].to_numpy()
     rank = value_rank(values, index)
     table["clv_rank"] = rank
-    table["clv_percentile"] = table["clv"].rank(method="max", pct=True).to_numpy() * 100.0
+    table["clv_percentile"] = table[value].rank(method="max", pct=True).to_numpy() * 100.0
     table["segment"] = value_tiers(rank)
     p_alive = table["p_alive"].to_numpy()
     frequency = _per_customer("frequency", data, index, "frequency").to_numpy(dtype=np.float64)
@@ -364,8 +380,10 @@ n_draws, seed
         if channels is not None:
             table["channel"] = channels.to_numpy()
         table["acquisition_cost"] = cost
-        table["clv_to_cac"] = np.divide(values, cost, out=np.full(len(cost), np.inf), where=cost > 0)
-        target = np.divide(cost, parts.expected_spend, out=np.zeros(len(cost)), where=cost > 0)
+        table[f"{value}_to_cac"] = np.divide(values, cost, out=np.full(len(cost), np.inf), where=cost > 0)
+        # discounted purchases that pay the cost back: cost / (value of one purchase, profit with a margin)
+        per_purchase = parts.expected_spend if parts.margin is None else parts.margin * parts.expected_spend
+        target = np.divide(cost, per_purchase, out=np.zeros(len(cost)), where=cost > 0)
         table["payback_horizon"] = payback_times(
             transaction_model,
             data,
@@ -385,7 +403,11 @@ n_draws, seed
         method=method,
         high_value_share=float(high_value_share),
         active_threshold=float(active_threshold),
+        value_column=value,
+        value_basis="revenue" if parts.margin is None else "profit",
     )
+    if interval is not None:
+        table.attrs.update(interval=float(interval), interval_kind=interval_kind)
     note = degenerate_segments_note(table)
     table.attrs["segment_note"] = note
     if note is not None:
@@ -410,7 +432,9 @@ def segment_summary(table: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
     pandas.DataFrame
         One row per segment, also those without customers, with
 
-        - ``customers``, ``clv_total``, ``clv_mean`` and ``p_alive_mean`` (0 for an empty segment);
+        - ``customers``, ``clv_total``, ``clv_mean`` and ``p_alive_mean`` (0 for an empty segment; a
+          table valued on profit, with ``margin``, gives ``clv_profit_total``, ``clv_profit_mean`` and
+          ``clv_profit_to_cac`` instead of the ``clv_*`` columns);
         - ``value_share``: the segment's share of the table's total CLV;
         - ``customer_share``: the segment's share of the customers;
 
@@ -431,25 +455,26 @@ def segment_summary(table: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
         order = [name for name, _, _ in ACTION_SEGMENTS]
     else:
         order = sorted(table[by].unique().tolist())
+    value = "clv_profit" if "clv_profit" in table.columns else "clv"
     grouped = table.groupby(by, sort=False)
     columns = {
         "customers": grouped.size(),
-        "clv_total": grouped["clv"].sum(),
-        "clv_mean": grouped["clv"].mean(),
+        f"{value}_total": grouped[value].sum(),
+        f"{value}_mean": grouped[value].mean(),
         "p_alive_mean": grouped["p_alive"].mean(),
     }
     out = pd.DataFrame(columns).reindex(order, fill_value=0.0)
     out["customers"] = out["customers"].astype(np.int64)
-    total = float(out["clv_total"].sum())
-    out["value_share"] = out["clv_total"] / total if total > 0 else 0.0
+    total = float(out[f"{value}_total"].sum())
+    out["value_share"] = out[f"{value}_total"] / total if total > 0 else 0.0
     out["customer_share"] = out["customers"] / max(int(out["customers"].sum()), 1)
     if "acquisition_cost" in table.columns:
         out["acquisition_cost_total"] = grouped["acquisition_cost"].sum().reindex(order, fill_value=0.0)
-        clv_total = out["clv_total"].to_numpy()
+        clv_total = out[f"{value}_total"].to_numpy()
         cac_total = out["acquisition_cost_total"].to_numpy()
         ratio = np.divide(clv_total, cac_total, out=np.full(len(out), np.inf), where=cac_total > 0)
         empty = out["customers"].to_numpy() == 0
-        out["clv_to_cac"] = np.where(empty, np.nan, ratio)
+        out[f"{value}_to_cac"] = np.where(empty, np.nan, ratio)
         paid = np.isfinite(table["payback_horizon"].to_numpy())
         paid_share = pd.Series(paid, index=table.index).groupby(table[by].to_numpy()).mean()
         out["paid_back_share"] = paid_share.reindex(order).to_numpy()

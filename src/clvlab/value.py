@@ -18,6 +18,7 @@ import pandas as pd
 
 from clvlab._guards import real_scalar
 from clvlab._types import FloatArray
+from clvlab.data.validation import as_pandas
 from clvlab.draws import (
     MEMORY_BUDGET,
     HasDraws,
@@ -40,6 +41,7 @@ from clvlab.formulas.discounting import (
     periodic_payback_time,
 )
 from clvlab.formulas.gamma_gamma import conditional_expected_spend
+from clvlab.predictive import bounds_frame, check_interval_kind, simulated_values
 
 #: Values per block of draws (over all threads together) of the per-(x, T) table of discounted
 #: purchases behind CLV intervals.
@@ -51,6 +53,7 @@ __all__ = [
     "check_value_args",
     "clv_components",
     "customer_lifetime_value",
+    "margin_rates",
     "n_periods",
     "payback_times",
     "time_scale",
@@ -178,13 +181,16 @@ def customer_lifetime_value(
     discount_period: float = 1.0,
     method: str = "continuous",
     interval: float | None = None,
+    interval_kind: str = "parameter",
     n_draws: int = 200,
     seed: Any = 0,
+    margin: Any = None,
 ) -> pd.Series | pd.DataFrame:
-    """Discounted expected value of each customer's future purchases.
+    """Discounted expected value of each customer's future purchases: revenue, or profit with ``margin``.
 
     CLV = E[M | x, m_x] x D, where D is the discounted expected number of purchases in
-    (T, T + horizon] (see :mod:`clvlab.formulas.discounting`).
+    (T, T + horizon] (see :mod:`clvlab.formulas.discounting`); with ``margin`` m, CLV = m x E[M | x, m_x]
+    x D, the discounted expected profit.
 
     Parameters
     ----------
@@ -219,7 +225,25 @@ def customer_lifetime_value(
         distributions (parameter uncertainty), seeded by ``seed``. Each draw values every customer again,
         so the cost grows with ``n_draws``: on CDNOW (2,357 customers, 200 draws) about 2 s for a 52-week
         BG/NBD horizon, 1 s for Pareto/NBD and 40 s for the BG/NBD residual value (its long horizon
-        takes the slow, exact integration route); raise ``n_draws`` for smoother bounds.
+        takes the slow, exact integration route); raise ``n_draws`` for smoother bounds. The bounds'
+        level and kind are recorded in ``attrs["interval"]`` and ``attrs["interval_kind"]``.
+    interval_kind : {"parameter", "predictive"}
+        ``"parameter"`` (default): the bounds above, of the *expected* value (how well the parameters are
+        known). ``"predictive"``: bounds of the customer's *own* discounted future spend (or profit): per
+        joint parameter draw, the customer's purchase rate and drop-out are drawn from their individual
+        posterior given (x, t_x, T) (BG/NBD, MBG/NBD: alive at T with probability P(alive), then
+        lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x (+ 1)); Pareto/NBD: lambda ~ Gamma(r + x,
+        alpha + T), mu ~ Gamma(s, beta + T)), their spend rate from the Gamma-Gamma posterior
+        nu ~ Gamma(p x + q, gamma + x m_x), and their purchases in the horizon and each purchase's value
+        Gamma(p, nu) are simulated and discounted as ``method`` says (Monte Carlo seeded by ``seed``: one
+        simulated future per draw, so raise ``n_draws`` for smoother bounds; see
+        :mod:`clvlab.predictive`). Far wider than parameter bounds, and usually starting at 0: most
+        customers may well buy nothing. Not for BG/BB.
+    margin : float or str, optional
+        Profit margin on revenue, a rate in (0, 1] (e.g. 0.3), or the name of a column of ``data`` holding
+        each customer's margin (each finite, in (0, 1]). With it the value is profit, m x revenue, and the
+        result is named ``clv_profit`` (bounds ``clv_profit_lower`` / ``clv_profit_upper``); without it
+        ``clv`` (revenue). ``attrs["value_basis"]`` says ``"profit"`` or ``"revenue"``.
 
     Returns
     -------
@@ -246,13 +270,61 @@ def customer_lifetime_value(
         discount_period=discount_period,
         method=method,
         interval=interval,
+        interval_kind=interval_kind,
         n_draws=n_draws,
         seed=seed,
+        margin=margin,
     )
-    clv = pd.Series(parts.clv, index=parts.index, name="clv")
-    if parts.lower is None or parts.upper is None:
-        return clv
-    return pd.DataFrame({"clv": clv, "clv_lower": parts.lower, "clv_upper": parts.upper}, index=parts.index)
+    basis = "revenue" if parts.margin is None else "profit"
+    clv = pd.Series(parts.clv, index=parts.index, name="clv" if parts.margin is None else "clv_profit")
+    out: pd.Series | pd.DataFrame = clv
+    if parts.lower is not None and parts.upper is not None and interval is not None:
+        out = bounds_frame(clv, parts.lower, parts.upper, interval, interval_kind)
+    out.attrs["value_basis"] = basis
+    return out
+
+
+def margin_rates(margin: Any, data: Any, n: int) -> FloatArray | None:
+    """Each customer's profit margin: ``margin`` as a rate in (0, 1], or a numeric column of ``data``.
+
+    Returns ``None`` for no margin (value is revenue), an array of ``n`` rates otherwise.
+
+    Raises
+    ------
+    DataError
+        For a rate outside (0, 1] or not finite, a column that does not exist, is not numeric or holds a
+        value outside (0, 1].
+    """
+    if margin is None:
+        return None
+    if isinstance(margin, str):
+        frame = as_pandas(data)
+        if margin not in frame.columns:
+            raise DataError(
+                f"margin={margin!r} names no column of the data; available: {list(frame.columns)}"
+            )
+        column = frame[margin]
+        if not (pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)):
+            raise DataError(
+                f"margin column {margin!r} must hold numbers (rates in (0, 1]), got {column.dtype}"
+            )
+        rates = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        if len(rates) != n:
+            raise DataError(f"margin column {margin!r} has {len(rates)} rows for {n} customers")
+        bad = ~(np.isfinite(rates) & (rates > 0) & (rates <= 1))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"margin column {margin!r} must hold rates in (0, 1] (0.3 for 30%): {int(bad.sum())} bad "
+                f"value(s), first {float(rates[pos])!r} in row {pos}"
+            )
+        return rates
+    if isinstance(margin, bool):
+        raise DataError(f"margin must be a rate in (0, 1] or a column name, got {margin!r}")
+    rate = real_scalar(margin, "margin")
+    if not (np.isfinite(rate) and 0 < rate <= 1):
+        raise DataError(f"margin must be a rate in (0, 1] (0.3 for 30%) or a column name, got {margin!r}")
+    return np.full(n, float(rate))
 
 
 @dataclass(frozen=True)
@@ -268,7 +340,9 @@ class CustomerValue:
     discounted_purchases : numpy.ndarray
         Discounted expected purchases over the horizon (posterior mean for a Bayesian model).
     lower, upper : numpy.ndarray or None
-        Bounds of the CLV interval, when one was asked for.
+        Bounds of the CLV interval (profit with a margin), when one was asked for.
+    margin : numpy.ndarray or None
+        Each customer's profit margin, when one was given.
     """
 
     index: pd.Index
@@ -276,11 +350,19 @@ class CustomerValue:
     discounted_purchases: FloatArray
     lower: FloatArray | None = None
     upper: FloatArray | None = None
+    margin: FloatArray | None = None
+
+    @property
+    def revenue(self) -> FloatArray:
+        """``expected_spend * discounted_purchases``: the revenue CLV (posterior mean for Bayesian models)."""
+        return np.asarray(self.expected_spend * self.discounted_purchases, dtype=np.float64)
 
     @property
     def clv(self) -> FloatArray:
-        """``expected_spend * discounted_purchases``: the CLV (its posterior mean for Bayesian models)."""
-        return np.asarray(self.expected_spend * self.discounted_purchases, dtype=np.float64)
+        """The CLV: :attr:`revenue`, times :attr:`margin` when given (profit)."""
+        if self.margin is None:
+            return self.revenue
+        return np.asarray(self.margin * self.revenue, dtype=np.float64)
 
 
 def clv_components(
@@ -293,8 +375,10 @@ def clv_components(
     discount_period: float = 1.0,
     method: str = "continuous",
     interval: float | None = None,
+    interval_kind: str = "parameter",
     n_draws: int = 200,
     seed: Any = 0,
+    margin: Any = None,
 ) -> CustomerValue:
     """The one CLV computation: spend, discounted purchases and CLV bounds per customer.
 
@@ -308,7 +392,11 @@ def clv_components(
       posteriors, E[spend] x E[discounted purchases] is E[CLV]);
     - bounds: quantiles of CLV over joint draws of both models' parameters: ``n_draws`` asymptotic draws
       each (independent streams from ``seed``: the models were fitted separately), or the posterior
-      draws paired one to one (truncated to the shorter posterior).
+      draws paired one to one (truncated to the shorter posterior); with ``interval_kind="predictive"``,
+      quantiles of each customer's simulated discounted future spend over the same paired draws
+      (:func:`clvlab.predictive.simulated_values`);
+    - ``margin`` (:func:`margin_rates`) scales CLV and its bounds customer by customer (a positive factor
+      scales quantiles alike).
 
     Raises
     ------
@@ -325,12 +413,14 @@ def clv_components(
             "combine two Bayesian models (clvlab.bayes) or two maximum-likelihood ones, not one of each"
         )
     check_value_args(t_md, horizon, discount_rate, discount_period, method)
+    kind = check_interval_kind(interval_kind, interval)
     if interval is not None:
         quantiles = interval_quantiles(interval)  # a bad level is reported before any work
     index, columns = t_md.transaction_arrays(data)
     _, x_m = s_md.spend_arrays(data)
     if len(x_m[0]) != len(index):
         raise DataError("the transaction and spend models read a different number of customers from data")
+    rates = margin_rates(margin, data, len(index))
     value_args = (float(horizon), float(discount_rate), float(discount_period), method)
     discounted = _discounted_over(t_md, value_args)
     spend_fn = s_md.bind(conditional_expected_spend)
@@ -338,17 +428,38 @@ def clv_components(
     t_point, s_point = t_md.point_params(), s_md.point_params()
     if interval is None:
         spend = mean_over_draws(spend_fn, s_point, x_m)
-        return CustomerValue(index, spend, mean_over_draws(discounted, t_point, columns))
+        return CustomerValue(index, spend, mean_over_draws(discounted, t_point, columns), margin=rates)
     if t_md.bayesian:
         n = min(len(t_point), len(s_point))
-        out = _clv_over_draws(t_md, s_md, t_point[:n], s_point[:n], columns, x_m, value_args, quantiles)
-        return CustomerValue(index, out[0], out[1], out[2], out[3])
-    t_draws = t_md.draws(n_draws, seed)
-    # An independent stream for the spend model's draws: the two models were fitted separately.
-    s_draws = s_md.draws(n_draws, np.random.default_rng(seed).integers(2**63))
-    _, _, lower, upper = _clv_over_draws(t_md, s_md, t_draws, s_draws, columns, x_m, value_args, quantiles)
-    spend = mean_over_draws(spend_fn, s_point, x_m)
-    return CustomerValue(index, spend, mean_over_draws(discounted, t_point, columns), lower, upper)
+        t_draws, s_draws = t_point[:n], s_point[:n]
+    else:
+        t_draws = t_md.draws(n_draws, seed)
+        # An independent stream for the spend model's draws: the two models were fitted separately.
+        s_draws = s_md.draws(n_draws, np.random.default_rng(seed).integers(2**63))
+    if kind == "predictive":
+        rng = np.random.default_rng(np.random.default_rng(seed).integers(2**63, size=3))
+        lower, upper = simulated_values(
+            t_md, s_md, t_draws, s_draws, columns, x_m, *value_args, float(interval), rng
+        )
+        spend, d_point = (
+            mean_over_draws(spend_fn, s_point, x_m),
+            mean_over_draws(discounted, t_point, columns),
+        )
+    elif t_md.bayesian:
+        spend, d_point, lower, upper = _clv_over_draws(
+            t_md, s_md, t_draws, s_draws, columns, x_m, value_args, quantiles
+        )
+    else:
+        _, _, lower, upper = _clv_over_draws(
+            t_md, s_md, t_draws, s_draws, columns, x_m, value_args, quantiles
+        )
+        spend, d_point = (
+            mean_over_draws(spend_fn, s_point, x_m),
+            mean_over_draws(discounted, t_point, columns),
+        )
+    if rates is not None:
+        lower, upper = rates * lower, rates * upper
+    return CustomerValue(index, spend, d_point, lower, upper, rates)
 
 
 def _discounted_over(
