@@ -216,3 +216,20 @@ def test_predictive_clv_bounds_for_other_models_and_discounting(cdnow_summary, c
     # everyone, and most customers may well buy nothing (lower bound 0).
     assert np.mean(upper > out["clv"].to_numpy()) > 0.95
     assert np.mean(lower == 0) > 0.5
+
+
+def test_predictive_bounds_of_a_covariate_model(cdnow_split):
+    # Per-customer parameters go through ModelDraws.bind: the pmf and the sampler see each customer's own
+    # parameters (distinct rows include the covariate), and coverage holds as without covariates.
+    data = cdnow_split.copy()
+    data["early"] = (np.arange(len(data)) % 3 == 0).astype(float)
+    bg = clvlab.BetaGeo(purchase_covariates=["early"]).fit(data)
+    gg = clvlab.GammaGamma().fit(data)
+    t = float(data["duration_holdout"].iloc[0])
+    pred = bg.predict_purchases(data, t, interval=0.9, interval_kind="predictive", n_draws=100)
+    assert LOW <= _coverage(data["frequency_holdout"].to_numpy(), pred) <= HIGH
+    clv = clvlab.customer_lifetime_value(
+        bg, gg, data, horizon=t, interval=0.9, interval_kind="predictive", n_draws=100
+    )
+    assert np.all(clv["clv_lower"] <= clv["clv_upper"])
+    assert np.mean(clv["clv_upper"] > clv["clv"]) > 0.95
