@@ -478,7 +478,12 @@ def _rank_and_segment(
         "method": options["method"],
         "high_value_share": float(options["high_value_share"]),
         "active_threshold": float(options["active_threshold"]),
+        # as the pandas table's attrs: revenue CLV (no margin here), parameter bounds
+        "value_column": "clv",
+        "value_basis": "revenue",
     }
+    if options["interval"] is not None:
+        settings.update(interval=float(options["interval"]), interval_kind="parameter")
     before = [c for c in scored_columns if c in {"p_alive", "expected_purchases", "discounted_purchases"}]
     before += ["expected_spend"]
     after = [
