@@ -129,6 +129,7 @@ def purchase_count_bounds(
     lower, upper = np.full(n, np.nan), np.full(n, np.nan)
     for sl in chunks(n, len(draws)):
         cols = tuple(c[sl] for c in rows)
+        mixture = _factorised_pmf(md, params, t, cols)
         cdf = np.zeros(sl.stop - sl.start)
         lo, hi = lower[sl], upper[sl]  # views
         active = np.arange(len(cdf))
@@ -136,8 +137,11 @@ def purchase_count_bounds(
         while active.size:
             if k > _MAX_COUNT:
                 raise RuntimeError(f"{md.name}: the predictive pmf did not reach its upper quantile")
-            pmf = np.asarray(fn(*params, t, float(k), *(c[active] for c in cols)), dtype=np.float64)
-            mix = np.broadcast_to(pmf, (len(draws), active.size)).mean(axis=0)
+            if mixture is not None:
+                mix = mixture(k, active)
+            else:
+                pmf = np.asarray(fn(*params, t, float(k), *(c[active] for c in cols)), dtype=np.float64)
+                mix = np.broadcast_to(pmf, (len(draws), active.size)).mean(axis=0)
             if not np.all(np.isfinite(mix)):
                 raise RuntimeError(f"{md.name}: the conditional pmf is not finite at n = {k}")
             cdf[active] += mix
@@ -150,6 +154,37 @@ def purchase_count_bounds(
     if inverse is not None:
         return lower[inverse], upper[inverse]
     return lower, upper
+
+
+def _factorised_pmf(
+    md: ModelDraws, params: tuple[FloatArray, ...], t: float, cols: tuple[FloatArray, ...]
+) -> Callable[[int, Any], FloatArray] | None:
+    """The predictive pmf at ``n`` of rows ``active`` of ``cols``, through the pmf's factor in (x, T).
+
+    ``P(n | x, t_x, T) = [n = 0] (1 - P(alive)) + P(alive) P(n | x, T, alive)`` (each model's
+    ``conditional_purchase_pmf_if_alive``): P(alive) is computed once per row and draw, and the costly
+    factor (Pareto/NBD: a quadrature per count) once per distinct (x, T) and draw, not per row. None for
+    models with covariates (per-customer parameters), which take the plain pmf.
+    """
+    formulas = md.formulas
+    if md.has_covariates or not isinstance(formulas, ConditionalPmfFormulas):
+        return None
+    x, t_x, big_t = cols
+    p_alive = np.asarray(formulas.p_alive(*params, x, t_x, big_t), dtype=np.float64)
+    p_alive = np.broadcast_to(p_alive, (len(params[0]), len(x)))
+    dead = (1.0 - p_alive).mean(axis=0)
+    keys, code = np.unique(np.column_stack([x, big_t]), axis=0, return_inverse=True)
+    code = code.reshape(-1)
+    if_alive = formulas.conditional_purchase_pmf_if_alive
+
+    def mixture(k: int, active: Any) -> FloatArray:
+        needed, local = np.unique(code[active], return_inverse=True)
+        f = np.asarray(if_alive(*params, t, float(k), keys[needed, 0], keys[needed, 1]), dtype=np.float64)
+        f = np.broadcast_to(f, (len(params[0]), len(needed)))
+        mix = np.einsum("dm,dm->m", p_alive[:, active], f[:, local.reshape(-1)]) / len(params[0])
+        return np.asarray(mix + (dead[active] if k == 0 else 0.0), dtype=np.float64)
+
+    return mixture
 
 
 def _total_draws(

@@ -15,7 +15,7 @@ TransactionFormulas     + p_alive, expected_purchases, conditional_expected_    
                         purchases, conditional_expected_purchases_and_p_alive,      bgbb
                         purchase_count_pmf
 SpendFormulas           + expected_spend, conditional_expected_spend                gamma_gamma
-ConditionalPmfFormulas  conditional_purchase_pmf                                    bgnbd, mbgnbd, pareto_nbd
+ConditionalPmfFormulas  conditional_purchase_pmf, conditional_purchase_pmf_if_alive  bgnbd, mbgnbd, pareto_nbd
 IfAliveFormulas         expected_purchases_if_alive                                 bgnbd, mbgnbd, pareto_nbd
 FutureFormulas          sample_future_latent (a draw from a customer's individual   bgnbd, mbgnbd, pareto_nbd
                         posterior, for predictive simulation)
@@ -116,6 +116,10 @@ class ConditionalPmfFormulas(Protocol):
 
     def conditional_purchase_pmf(self, *args: Any, **kwargs: Any) -> FloatArray:
         """P(X(T, T + t) = n | history)."""
+        ...
+
+    def conditional_purchase_pmf_if_alive(self, *args: Any, **kwargs: Any) -> FloatArray:
+        """P(X(T, T + t) = n | x, T, alive at T), the pmf's factor in (x, T) alone."""
         ...
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "conditional_expected_purchases",
     "conditional_expected_purchases_and_p_alive",
     "conditional_purchase_pmf",
+    "conditional_purchase_pmf_if_alive",
     "expected_purchases",
     "expected_purchases_if_alive",
     "fit_loglik_and_grad",
@@ -457,6 +458,25 @@ def conditional_purchase_pmf(
     lod = _log_odds_dead(r_, alpha_, a_, b_, x_, t_x_, T_, shift=0)
     log_future = _log_pmf(r_ + x_, alpha_ + T_, a_, b_ + x_, t_, n_, shift=0)
     return _out(np.exp(log_future - np.logaddexp(0.0, lod)) + np.where(n_ == 0, expit(lod), 0.0))
+
+
+def conditional_purchase_pmf_if_alive(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    t: npt.ArrayLike,
+    n: npt.ArrayLike,
+    x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> Array:
+    """P(X(T, T+t) = n | x, T, alive at T): FHL (2005) eq. (8) at ``(r+x, alpha+T, a, b+x)``.
+
+    The factor of :func:`conditional_purchase_pmf` in ``(x, T)`` alone:
+    ``P(n | x, t_x, T) = [n = 0] (1 - P(alive)) + P(alive) * conditional_purchase_pmf_if_alive(..., x, T)``.
+    """
+    r_, alpha_, a_, b_, t_, n_, x_, T_ = (_f(v) for v in (r, alpha, a, b, t, n, x, T))
+    return _out(np.exp(_log_pmf(r_ + x_, alpha_ + T_, a_, b_ + x_, t_, n_, shift=0)))
 
 
 # ---------------------------------------------------------------------------------------------------

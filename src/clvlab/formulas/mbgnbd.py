@@ -32,6 +32,7 @@ __all__ = [
     "conditional_expected_purchases",
     "conditional_expected_purchases_and_p_alive",
     "conditional_purchase_pmf",
+    "conditional_purchase_pmf_if_alive",
     "expected_purchases",
     "expected_purchases_if_alive",
     "fit_loglik_and_grad",
@@ -401,6 +402,26 @@ def conditional_purchase_pmf(
     log_future = _log_pmf(r_ + x_, alpha_ + T_, a_, b_ + x_ + 1.0, t_, n_, shift=0)
     out = np.exp(log_future - np.logaddexp(0.0, lod)) + np.where(n_ == 0, expit(lod), 0.0)
     return np.asarray(out, dtype=np.float64)
+
+
+def conditional_purchase_pmf_if_alive(
+    r: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    t: npt.ArrayLike,
+    n: npt.ArrayLike,
+    x: npt.ArrayLike,
+    T: npt.ArrayLike,
+) -> Array:
+    """P(X(T, T+t) = n | x, T, alive at T): the BG/NBD pmf (FHL 2005 eq. 8) at ``(r+x, alpha+T, a, b+x+1)``.
+
+    The factor of :func:`conditional_purchase_pmf` in ``(x, T)`` alone.
+    """
+    r_, alpha_, a_, b_, t_, n_, x_, T_ = (_f(v) for v in (r, alpha, a, b, t, n, x, T))
+    return np.asarray(
+        np.exp(_log_pmf(r_ + x_, alpha_ + T_, a_, b_ + x_ + 1.0, t_, n_, shift=0)), dtype=np.float64
+    )
 
 
 def sample_future_latent(

@@ -60,6 +60,7 @@ __all__ = [
     "conditional_expected_purchases",
     "conditional_expected_purchases_and_p_alive",
     "conditional_purchase_pmf",
+    "conditional_purchase_pmf_if_alive",
     "dert",
     "expected_purchases",
     "expected_purchases_if_alive",
@@ -1043,6 +1044,25 @@ def conditional_purchase_pmf(
         )
     out = np.where(n_ == 0, dead, 0.0) + pa * pmf
     return np.asarray(out.reshape(shape), dtype=np.float64)
+
+
+def conditional_purchase_pmf_if_alive(
+    r: ArrayLike,
+    alpha: ArrayLike,
+    s: ArrayLike,
+    beta: ArrayLike,
+    t: ArrayLike,
+    n: ArrayLike,
+    x: ArrayLike,
+    T: ArrayLike,
+) -> FloatArray:
+    """P(X(T, T+t) = n | x, T, alive at T): :func:`purchase_count_pmf` at ``(r+x, alpha+T, s, beta+T)``.
+
+    The factor of :func:`conditional_purchase_pmf` in ``(x, T)`` alone (note 028, eq. 16).
+    """
+    x_, big_t = np.asarray(x, dtype=np.float64), np.asarray(T, dtype=np.float64)
+    r_, a_, b_ = (np.asarray(v, dtype=np.float64) for v in (r, alpha, beta))
+    return purchase_count_pmf(r_ + x_, a_ + big_t, s, b_ + big_t, t, n)
 
 
 def _psi_dert(
