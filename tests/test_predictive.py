@@ -17,7 +17,7 @@ import pytest
 
 import clvlab
 from clvlab.draws import model_draws
-from clvlab.formulas import bgnbd, gamma_gamma, mbgnbd, pareto_nbd
+from clvlab.formulas import bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd
 from clvlab.formulas.future import simulate_future_value
 from clvlab.predictive import _total_draws
 
@@ -186,11 +186,25 @@ def test_interval_kind_is_checked(cdnow_split):
         clvlab.customer_lifetime_value(bg, gg, cdnow_split, horizon=10, interval=0.9, interval_kind="x")
 
 
-def test_bgbb_has_no_predictive_intervals():
+def test_bgbb_predictive_bounds_are_the_quantiles_of_its_pmf():
+    # BG/BB (discrete time): the bounds are the quantiles of the conditional pmf averaged over the same
+    # draws, recomputed here directly; the pmf sums to 1 and its mean is FHS 2010 eq. 13.
     donations = clvlab.datasets.load_donations()  # the BG/BB summary of Fader, Hardie & Shang (2010)
     model = clvlab.BetaGeoBetaBinom().fit(donations, weights="weights")
+    out = model.predict_purchases(donations, 5, interval=0.8, interval_kind="predictive", n_draws=50, seed=4)
+    draws = model.param_draws(50, 4)
+    columns = [donations[c].to_numpy(float) for c in ("frequency", "recency", "n_periods")]
+    k = np.arange(6.0)[:, None, None]
+    pmf = bgbb.conditional_purchase_pmf(*(draws[:, [j]] for j in range(4)), 5.0, k, *columns).mean(axis=1)
+    np.testing.assert_allclose(pmf.sum(axis=0), 1.0, rtol=1e-12)
+    cdf = np.cumsum(pmf, axis=0)
+    np.testing.assert_array_equal(out["expected_purchases_lower"], np.argmax(cdf >= 0.1 - 1e-10, axis=0))
+    np.testing.assert_array_equal(out["expected_purchases_upper"], np.argmax(cdf >= 0.9 - 1e-10, axis=0))
+    theta = model.params_.to_numpy()
+    mean = (k[:, 0] * bgbb.conditional_purchase_pmf(*theta, 5.0, k[:, 0], *columns)).sum(axis=0)
+    np.testing.assert_allclose(mean, bgbb.conditional_expected_purchases(*theta, 5.0, *columns), rtol=1e-12)
     with pytest.raises(NotImplementedError, match="interval_kind='parameter'"):
-        model.predict_purchases(donations, 5, interval=0.9, interval_kind="predictive")
+        clvlab.predict_total_purchases(model, donations, 5, interval_kind="predictive")
 
 
 @pytest.mark.parametrize(

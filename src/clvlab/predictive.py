@@ -14,8 +14,10 @@ clvlab's intervals come in two kinds (``interval_kind``):
 
 Purchase counts are exact, with no simulation: the conditional pmf P(X(T, T + t) = n | x, t_x, T) of the
 model (BG/NBD and MBG/NBD: the alive/gone mixture of the individual posterior, FHL 2005 eq. 8 with updated
-parameters; Pareto/NBD: Fader & Hardie's note 028, "Deriving the Conditional PMF of the Pareto/NBD Model")
-is averaged over the parameter draws, accumulated over n = 0, 1, ... and the bounds are its quantiles.
+parameters; Pareto/NBD: Fader & Hardie's note 028, "Deriving the Conditional PMF of the Pareto/NBD Model";
+BG/BB: alive or not at the next opportunity, then a beta-binomial count over a beta-geometric number of
+living opportunities, FHS 2010) is averaged over the parameter draws, accumulated over n = 0, 1, ... and
+the bounds are its quantiles.
 Counts are discrete, so a bound is the smallest n whose mixture CDF reaches the quantile level, and the
 interval [lower, upper] has probability *at least* the level (many customers' intervals start at 0).
 
@@ -88,7 +90,7 @@ def _pmf_function(md: ModelDraws) -> Callable[..., Any]:
     if not isinstance(formulas, ConditionalPmfFormulas):
         raise NotImplementedError(
             f"{md.name} has no conditional P(X(T, T+t) = n), so predictive intervals are unavailable; "
-            "use interval_kind='parameter', or a BetaGeo, ModifiedBetaGeo or ParetoNBD model"
+            "use interval_kind='parameter'"
         )
     return md.bind(formulas.conditional_purchase_pmf)
 
@@ -270,7 +272,8 @@ def predict_total_purchases(
     Parameters
     ----------
     model : BetaGeo, ModifiedBetaGeo, ParetoNBD or BetaGeoBetaBinom, or a :mod:`clvlab.bayes` twin
-        A fitted transaction model (BG/BB: ``interval_kind="parameter"`` only).
+        A fitted transaction model (BG/BB: ``interval_kind="parameter"`` only: its futures are not
+        simulated here).
     data : pandas.DataFrame
         Customer summary (``frequency``, ``recency``, ``T``), in the model's time unit.
     t : float

@@ -14,7 +14,7 @@ SATISFIES: dict[type, tuple[ModuleType, ...]] = {
     _contract.LikelihoodFormulas: (bgnbd, mbgnbd, pareto_nbd, bgbb, gamma_gamma),
     _contract.TransactionFormulas: (bgnbd, mbgnbd, pareto_nbd, bgbb),
     _contract.SpendFormulas: (gamma_gamma,),
-    _contract.ConditionalPmfFormulas: (bgnbd, mbgnbd, pareto_nbd),
+    _contract.ConditionalPmfFormulas: (bgnbd, mbgnbd, pareto_nbd, bgbb),
     _contract.IfAliveFormulas: (bgnbd, mbgnbd, pareto_nbd),
     _contract.FutureFormulas: (bgnbd, mbgnbd, pareto_nbd),
     _contract.SpendSamplingFormulas: (gamma_gamma,),

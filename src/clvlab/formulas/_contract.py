@@ -15,7 +15,8 @@ TransactionFormulas     + p_alive, expected_purchases, conditional_expected_    
                         purchases, conditional_expected_purchases_and_p_alive,      bgbb
                         purchase_count_pmf
 SpendFormulas           + expected_spend, conditional_expected_spend                gamma_gamma
-ConditionalPmfFormulas  conditional_purchase_pmf, conditional_purchase_pmf_if_alive  bgnbd, mbgnbd, pareto_nbd
+ConditionalPmfFormulas  conditional_purchase_pmf, conditional_purchase_pmf_if_alive  bgnbd, mbgnbd,
+                                                                                    pareto_nbd, bgbb
 IfAliveFormulas         expected_purchases_if_alive                                 bgnbd, mbgnbd, pareto_nbd
 FutureFormulas          sample_future_latent (a draw from a customer's individual   bgnbd, mbgnbd, pareto_nbd
                         posterior, for predictive simulation)
@@ -177,7 +178,7 @@ if TYPE_CHECKING:  # mypy checks the modules against the protocols; no runtime i
 
     _transaction: tuple[TransactionFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd, bgbb)
     _spend: SpendFormulas = gamma_gamma
-    _pmf: tuple[ConditionalPmfFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd)
+    _pmf: tuple[ConditionalPmfFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd, bgbb)
     _if_alive: tuple[IfAliveFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd)
     _future: tuple[FutureFormulas, ...] = (bgnbd, mbgnbd, pareto_nbd)
     _spend_sampling: SpendSamplingFormulas = gamma_gamma

@@ -48,6 +48,8 @@ from clvlab._types import FloatArray
 __all__ = [
     "conditional_expected_purchases",
     "conditional_expected_purchases_and_p_alive",
+    "conditional_purchase_pmf",
+    "conditional_purchase_pmf_if_alive",
     "expected_purchases",
     "loglik",
     "loglik_and_grad",
@@ -526,6 +528,82 @@ def conditional_expected_purchases_and_p_alive(
     s = _sum_survival(g, d + nf + 1.0, ns_safe)
     e = (a + xf) / (a + b + nf) * pa * s
     return np.where(ok & ok_ns, e, np.nan), np.where(ok, pa, np.nan)
+
+
+def conditional_purchase_pmf_if_alive(
+    alpha: npt.ArrayLike,
+    beta: npt.ArrayLike,
+    gamma: npt.ArrayLike,
+    delta: npt.ArrayLike,
+    n_star: npt.ArrayLike,
+    k: npt.ArrayLike,
+    x: npt.ArrayLike,
+    n: npt.ArrayLike,
+) -> FloatArray:
+    r"""P(X(n, n+n*) = k | x, n, alive at opportunity n + 1): ``k`` transactions in the next ``n_star``.
+
+    Given alive at opportunity ``n + 1`` the history's likelihood is :math:`p^x (1-p)^{n-x} (1-\theta)^{n+1}`,
+    so :math:`p \sim \mathrm{Beta}(\alpha+x, \beta+n-x)` and :math:`\theta \sim \mathrm{Beta}(\gamma,
+    \delta+n+1)` independently (FHS 2010, section 2). The customer is then alive at ``m`` of the next
+    ``n_star`` opportunities, ``P(m) = B(\gamma+1, \delta+n+m)/B(\gamma, \delta+n+1)`` for ``1 <= m <
+    n_star`` and ``B(\gamma, \delta+n+n^*)/B(\gamma, \delta+n+1)`` for ``m = n_star``, and transacts at each
+    with probability ``p``: a beta-binomial count,
+
+    .. math::
+        P(k) = \sum_{m=1}^{n^*} P(m)\, \binom{m}{k}
+               \frac{B(\alpha+x+k, \beta+n-x+m-k)}{B(\alpha+x, \beta+n-x)}.
+
+    Its mean is the sum in :func:`conditional_expected_purchases` (FHS 2010 eq. 13 over P(alive)).
+    ``n_star`` must be a whole number (the sum runs over it); ``nan`` for invalid arguments.
+    """
+    a, b, g, d = _params(alpha, beta, gamma, delta)
+    ns, kk = np.asarray(n_star, dtype=float), np.asarray(k, dtype=float)
+    xf, nf = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    shape = np.broadcast_shapes(a.shape, b.shape, g.shape, d.shape, ns.shape, kk.shape, xf.shape, nf.shape)
+    with np.errstate(invalid="ignore"):
+        ok = _is_int(ns) & (ns >= 0) & _is_int(kk) & (kk >= 0) & (xf >= 0) & (nf >= xf)
+    if not np.all(ok):
+        ns, kk = np.where(ok, ns, 0.0), np.where(ok, kk, 0.0)
+    top = int(np.max(ns)) if ns.size else 0
+    ap, bp = a + xf, b + nf - xf
+    log_norm = betaln(g, d + nf + 1.0)
+    out = np.where(kk == 0, 1.0, 0.0) * (ns == 0)
+    for m in range(1, top + 1):
+        last = ns == m
+        log_pm = np.where(last, betaln(g, d + nf + m), betaln(g + 1.0, d + nf + m)) - log_norm
+        valid = (kk <= m) & (ns >= m)
+        km = np.where(valid, kk, 0.0)
+        log_bb = (
+            gammaln(m + 1.0)
+            - gammaln(km + 1.0)
+            - gammaln(m - km + 1.0)
+            + betaln(ap + km, bp + m - km)
+            - betaln(ap, bp)
+        )
+        out = out + np.where(valid, np.exp(log_pm + log_bb), 0.0)
+    return np.asarray(np.where(ok, np.broadcast_to(out, shape), np.nan), dtype=np.float64)
+
+
+def conditional_purchase_pmf(
+    alpha: npt.ArrayLike,
+    beta: npt.ArrayLike,
+    gamma: npt.ArrayLike,
+    delta: npt.ArrayLike,
+    n_star: npt.ArrayLike,
+    k: npt.ArrayLike,
+    x: npt.ArrayLike,
+    t_x: npt.ArrayLike,
+    n: npt.ArrayLike,
+) -> FloatArray:
+    """P(X(n, n+n*) = k | x, t_x, n): ``k`` transactions in the next ``n_star`` opportunities.
+
+    ``[k = 0] (1 - P(alive)) + P(alive) P(k | x, n, alive)`` with :func:`p_alive` (alive at ``n + 1``) and
+    :func:`conditional_purchase_pmf_if_alive`; a customer dead by opportunity ``n + 1`` transacts no more.
+    """
+    pa = p_alive(alpha, beta, gamma, delta, x, t_x, n)
+    f = conditional_purchase_pmf_if_alive(alpha, beta, gamma, delta, n_star, k, x, n)
+    kk = np.asarray(k, dtype=float)
+    return np.asarray(np.where(kk == 0, 1.0 - pa, 0.0) + pa * f, dtype=np.float64)
 
 
 def expected_purchases(

@@ -76,8 +76,13 @@ class BetaGeoBetaBinom(TransactionModel):
         n_draws: int = 1000,
         seed: Any = 0,
     ) -> pd.Series | pd.DataFrame:
-        """Not available for BG/BB."""
-        raise NotImplementedError("BetaGeoBetaBinom has no conditional P(X = n) given history")
+        """Probability of exactly ``n`` transactions in the next ``t`` opportunities given the history.
+
+        :func:`clvlab.formulas.bgbb.conditional_purchase_pmf` (``t`` a whole number of opportunities);
+        ``interval``, ``n_draws`` and ``seed`` add parameter-uncertainty bounds as for the other models.
+        """
+        _whole(t, "t")
+        return super().predict_purchase_probability(data, t, n, interval=interval, n_draws=n_draws, seed=seed)
 
     def predict_purchases(
         self,
@@ -91,8 +96,8 @@ class BetaGeoBetaBinom(TransactionModel):
     ) -> pd.Series | pd.DataFrame:
         """Expected transactions in the next ``t`` opportunities given each customer's history.
 
-        FHS 2010 eq. 13; ``interval`` adds parameter-uncertainty bounds as for the other models
-        (``interval_kind="predictive"`` is not available for BG/BB: it has no conditional pmf here).
+        FHS 2010 eq. 13; ``interval`` and ``interval_kind`` add bounds as for the other models (predictive:
+        from :func:`clvlab.formulas.bgbb.conditional_purchase_pmf`, exact).
         """
         _whole(t, "t")
         return super().predict_purchases(
