@@ -45,6 +45,7 @@ __all__ = [
     "evaluate",
     "gains_curve",
     "gini",
+    "holdout_metrics",
     "likelihood_ratio_test",
     "predict_holdout_purchases",
     "predict_holdout_value",
@@ -272,6 +273,48 @@ def _errors(predicted: FloatArray, actual: FloatArray, prefix: str) -> dict[str,
     }
 
 
+def holdout_metrics(
+    predicted_purchases: Any,
+    actual_purchases: Any,
+    predicted_value: Any = None,
+    actual_value: Any = None,
+) -> dict[str, float]:
+    """The aggregate holdout metrics of :func:`evaluate`, from any per-customer forecast.
+
+    :func:`evaluate` computes them for a model's conditional expectations; baselines that are not models
+    (the simple CLV formula, last period repeated; :func:`clvlab.backtest`) are scored by the very same
+    code.
+
+    Parameters
+    ----------
+    predicted_purchases, actual_purchases : array-like
+        Holdout purchases per customer, in the same customer order.
+    predicted_value, actual_value : array-like, optional
+        Holdout value per customer; both or neither.
+
+    Returns
+    -------
+    dict
+        ``n_customers``, ``actual_purchases``, ``predicted_purchases``, ``purchases_relative_error``,
+        ``mae``, ``rmse``, ``bias``, ``spearman``; with the values also ``actual_value``,
+        ``predicted_value``, ``value_relative_error``, ``value_mae``, ``value_rmse``, ``value_bias``,
+        ``value_spearman``, ``gini`` and ``top_decile_lift`` (definitions in :mod:`clvlab.evaluation`).
+    """
+    pred, actual = paired_values(predicted_purchases, actual_purchases)
+    metrics: dict[str, float] = {"n_customers": float(len(pred))}
+    metrics |= _errors(pred, actual, "")
+    if (predicted_value is None) != (actual_value is None):
+        raise ValueError("pass both predicted_value and actual_value, or neither")
+    if predicted_value is not None:
+        value_pred, value_actual = paired_values(predicted_value, actual_value)
+        if len(value_pred) != len(pred):
+            raise DataError("the value and purchase forecasts must cover the same customers")
+        metrics |= _errors(value_pred, value_actual, "value_")
+        metrics["gini"] = gini(value_pred, value_actual)
+        metrics["top_decile_lift"] = top_share_lift(value_pred, value_actual, 0.1)
+    return metrics
+
+
 # --------------------------------------------------------------------------------------------------
 # Public entry points
 # --------------------------------------------------------------------------------------------------
@@ -350,12 +393,7 @@ def evaluate(
             frame["value_error"] = value_pred - value_actual
         frame.attrs["time_unit"] = data.attrs.get("time_unit")
         return frame
-    metrics: dict[str, float] = {"n_customers": float(len(data))}
-    metrics |= _errors(pred, actual, "")
-    if value_pred is not None and value_actual is not None:
-        metrics |= _errors(value_pred, value_actual, "value_")
-        metrics["gini"] = gini(value_pred, value_actual)
-        metrics["top_decile_lift"] = top_share_lift(value_pred, value_actual, 0.1)
+    metrics = holdout_metrics(pred, actual, value_pred, value_actual)
     out = pd.DataFrame(
         {"value": list(metrics.values()), "description": [_DESCRIPTIONS[k] for k in metrics]},
         index=pd.Index(list(metrics), name="metric"),
