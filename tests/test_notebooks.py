@@ -1,7 +1,9 @@
 """The notebooks in notebooks/ run top to bottom on the bundled data, and are committed with outputs.
 
 Each notebook is executed with nbclient in a fresh kernel whose working directory is a temporary copy,
-so files it writes (models/, clvlab-output/) never touch the repository. The kernel is the venv's own
+so files it writes (models/, clvlab-output/) never touch the repository. Every number quoted in a
+notebook's text must be printed by one of its cells (``tests/_notebook_numbers.py``): checked on the
+committed outputs, and again on the outputs of the re-execution. The kernel is the venv's own
 ``python3`` kernelspec (installed by ipykernel into ``sys.prefix/share/jupyter/kernels``), i.e. the
 Python running the tests; ``test_kernel_runs_this_python`` checks that.
 """
@@ -16,10 +18,33 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests._notebook_numbers import quoted_numbers, unprinted_quotes
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = {"quickstart.ipynb", "bayesian.ipynb", "online_retail.ipynb", "covariates.ipynb"}
 CELL_TIMEOUT = 600  # seconds per cell; each notebook takes well under a minute on 2 cores
+
+#: Numbers a notebook's text quotes that are not results its cells print, each with its reason. Keep it
+#: small: a result worth quoting is printed by the cell that computes it.
+ALLOWED: dict[str, dict[str, str]] = {
+    "quickstart.ipynb": {
+        "1,654": "FHL (2005)'s published expected holdout purchases, quoted beside clvlab's 1,653",
+    },
+    "online_retail.ipynb": {
+        "135,080": "order lines without a customer id in the raw UCI file, which the bundled log omits",
+        "541,909": "order lines in the raw UCI file, which the bundled log aggregates to invoices",
+        "80,995": "units on cancelled invoice 581483 in the raw UCI file (the bundle keeps invoice totals)",
+        "74,215": "units on cancelled invoice 541431 in the raw UCI file (the bundle keeps invoice totals)",
+        "52": "the valuation horizon in weeks, an input (horizon=52)",
+    },
+    "bayesian.ipynb": {
+        "500": "draws per chain, an input of the sampler",
+        "1,000": "tuning steps per chain, an input of the sampler",
+        "52": "the valuation horizon in weeks, an input (horizon=52)",
+    },
+    "covariates.ipynb": {},
+}
 
 
 def _execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
@@ -49,6 +74,46 @@ def test_notebook_is_committed_with_its_outputs(path: Path) -> None:
     assert not [out for out in outputs if out.get("output_type") == "error"], f"{path.name} has an error"
     assert any("image/png" in out.get("data", {}) for out in outputs), f"{path.name} has no figures"
     assert all(cell.source.strip() for cell in nb.cells), f"{path.name} has an empty cell"
+    _check_quoted_numbers(nb, path.name, "committed")
+
+
+def _check_quoted_numbers(nb: nbformat.NotebookNode, name: str, which: str) -> None:
+    allowed = ALLOWED.get(name, {})
+    missing = unprinted_quotes(nb, allowed)
+    assert not missing, (
+        f"{name}: numbers quoted in the text that no cell prints in the {which} outputs "
+        f"(markdown cell index, quote): {missing}; print them in the cell that computes them, correct "
+        "the text, or (not a result) add them to ALLOWED with the reason"
+    )
+    quoted = {q for cell in nb.cells if cell.cell_type == "markdown" for q in quoted_numbers(cell.source)}
+    stale = set(allowed) - quoted
+    assert not stale, f"{name}: ALLOWED entries no longer quoted in the text: {sorted(stale)}"
+
+
+def test_the_quoted_number_check_can_fail() -> None:
+    printed = nbformat.v4.new_code_cell(
+        "x", outputs=[nbformat.v4.new_output("stream", text="0.1383 1882.0\n")]
+    )
+    printed["outputs"].append(
+        nbformat.v4.new_output("execute_result", data={"text/plain": "gini   -0.121\nn  2,357"})
+    )
+
+    def check(text: str) -> list[str]:
+        nb = nbformat.v4.new_notebook(cells=[printed, nbformat.v4.new_markdown_cell(text)])
+        return [q for _, q in unprinted_quotes(nb)]
+
+    # Found at the precision quoted, as shares or percentages, with or without separators and signs.
+    assert check("13.8% more (1,882 against 2357 customers, a -12.1% error; 0.14; 1.9k)") == []
+    # Wrong digits, a wrong rounding, a percentage that is no printed share: each is reported.
+    assert check("11% more; 1,883 purchases; 0.139; 13.9%; 1.8k") == [
+        "11%",
+        "1,883",
+        "0.139",
+        "13.9%",
+        "1.8k",
+    ]
+    # Not claims: code, years, dates, section and equation numbers.
+    assert check("## 4. Holdout\n`horizon=52` in 1997, to 30 September 1997 (FHL 2005 eq. 10)") == []
 
 
 def test_kernel_runs_this_python(tmp_path: Path) -> None:
@@ -71,3 +136,4 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
             cell.outputs, cell.execution_count = [], None
     executed = _execute(nb, tmp_path)
     assert all(cell.execution_count for cell in executed.cells if cell.cell_type == "code")
+    _check_quoted_numbers(executed, path.name, "re-executed")
