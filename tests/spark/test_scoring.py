@@ -179,3 +179,32 @@ def test_models_with_covariates_score_like_pandas(spark, spark_summary, cdnow_su
     assert_same_table(to_pandas(table), clvlab.predict_customer_value(bg, gg, with_covariates, **VALUE))
     with pytest.raises(DataError, match="missing column"):
         cs.predict_customer_value(bg, gg, spark_summary, **VALUE)
+
+
+def test_ranks_are_global_with_ties_spread_over_partitions(spark, models):
+    # 90 customers in 3 groups of identical rows (so identical CLV), ids whose text order ("c10" < "c9")
+    # is not their numeric order, shuffled over 5 partitions: every tie is broken by the id as text, as
+    # pandas sorts it, and ranks, percentiles and tiers span all partitions.
+    bg, _, gg = models
+    rows = [(0.0, 0.0, 30.0, 0.0), (2.0, 20.0, 30.0, 25.0), (5.0, 28.0, 30.0, 40.0)]
+    ids = [f"c{i}" for i in range(90)]
+    frame = pd.DataFrame(
+        [rows[i % 3] for i in range(90)], columns=["frequency", "recency", "T", "monetary_value"], index=ids
+    )
+    frame.index.name = "customer_id"
+    frame.attrs["time_unit"] = "W"
+    plain = spark.createDataFrame(frame.reset_index().sample(frac=1.0, random_state=4))
+    unit = {"clvlab": {"time_unit": "W"}}
+    sdf = plain.select(
+        "customer_id", *[sf.col(c).alias(c, metadata=unit) for c in frame.columns]
+    ).repartition(5)
+    assert sdf.rdd.getNumPartitions() == 5
+    table = cs.predict_customer_value(bg, gg, sdf, **VALUE, customer_id="customer_id")
+    with warnings.catch_warnings():  # three kinds of customer, all active: the segments are degenerate
+        warnings.simplefilter("ignore", clvlab.DegenerateSegmentsWarning)
+        expected = clvlab.predict_customer_value(bg, gg, frame, **VALUE)
+    got = to_pandas(table)
+    assert_same_table(got, expected.sort_index())
+    top = got.sort_values("clv_rank")
+    assert top.index[:3].tolist() == ["c11", "c14", "c17"]  # the highest group, ids in text order
+    assert sorted(got["clv_percentile"].unique().tolist()) == pytest.approx([100 / 3, 200 / 3, 100.0])
