@@ -31,6 +31,7 @@ __all__ = ["calibration_holdout_split", "rfm_summary"]
 
 #: Internal column names of the log while it is summarised.
 _ID, _DAY, _AMT = "__clvlab_id", "__clvlab_day", "__clvlab_amount"
+_PERIOD = "__clvlab_holdout"
 #: Future-dated rows named in the error message.
 _SHOW_ROWS = 5
 #: Summary columns (the customer id column may not take one of these names).
@@ -188,17 +189,19 @@ def _resolve_end(log: _Log, end: int | None, after_end: int, drop_after_end: boo
 def _net_returns(occasions: DataFrame) -> DataFrame:
     """Occasions with the value left once later returns are netted (see clvlab.data.summary._net_returns).
 
-    The same reflected running sums, as window functions per customer ordered by day: the running sum
-    S, its floor min(0, min S), the level R = S - floor, the smallest level from here on, and the value
-    left, clip(kept - (R - v), 0, max(v, 0)), zero within 1e-9 of the level. Customers without a return
-    day keep their values untouched, as in the pandas path.
+    The same reflected running sums, as window functions per customer and period (calibration or
+    holdout, netted apart as in the pandas path) ordered by day: the running sum S, its floor
+    min(0, min S), the level R = S - floor, the smallest level from here on, and the value left,
+    clip(kept - (R - v), 0, max(v, 0)), zero within 1e-9 of the level. Customers without a return day
+    keep their values untouched, as in the pandas path.
     """
-    by_customer = Window.partitionBy(_ID)
+    by_customer = Window.partitionBy(_ID, _PERIOD)
     so_far = by_customer.orderBy(_DAY).rowsBetween(Window.unboundedPreceding, Window.currentRow)
     from_here = by_customer.orderBy(_DAY).rowsBetween(Window.currentRow, Window.unboundedFollowing)
     v = sf.col(_AMT)
     step1 = occasions.select(
         _ID,
+        _PERIOD,
         _DAY,
         _AMT,
         sf.max((v <= 0).cast("int")).over(by_customer).alias("has_return"),
@@ -213,34 +216,50 @@ def _net_returns(occasions: DataFrame) -> DataFrame:
     )
     netted = sf.when(left <= sf.lit(1e-9) * sf.abs(sf.col("level")), sf.lit(0.0)).otherwise(left)
     value = sf.when(sf.col("has_return") == 1, netted).otherwise(v)
-    return step3.select(_ID, _DAY, value.alias(_AMT)).filter(sf.col(_AMT) > 0)
+    return step3.select(_ID, _PERIOD, _DAY, value.alias(_AMT)).filter(sf.col(_AMT) > 0)
 
 
-def _per_customer(log: _Log, keep: Column) -> DataFrame:
-    """Occasions of the rows in ``keep`` reduced per customer: n, first, last, first and total amount."""
-    rows = log.rows.filter(keep)
+def _per_customer(log: _Log, end: int, calibration_end: int | None = None) -> DataFrame:
+    """The rows up to ``end`` reduced to one row per customer of the (calibration) period, in one pass.
+
+    Occasions are the (customer, day) groups (amounts summed, returns netted per period); each customer
+    gets ``n``, ``first``, ``last``, ``first_amount`` and ``total`` of the occasions up to
+    ``calibration_end`` (all of them without one) and, with a ``calibration_end``, ``n_holdout`` and
+    ``total_holdout`` of those after it. Customers without an occasion in the calibration period are
+    left out, as in :func:`clvlab.calibration_holdout_split`.
+    """
+    day = sf.col(_DAY)
+    holdout = day > sf.lit(calibration_end) if calibration_end is not None else sf.lit(False)
+    rows = log.rows.filter(day <= sf.lit(end))
     if log.with_amount:
-        occasions = rows.groupBy(_ID, _DAY).agg(sf.sum(_AMT).alias(_AMT))
+        occasions = rows.groupBy(_ID, _DAY).agg(sf.sum(_AMT).alias(_AMT)).withColumn(_PERIOD, holdout)
         if log.returns:
             occasions = _net_returns(occasions)
-        return occasions.groupBy(_ID).agg(
-            sf.count(sf.lit(1)).alias("n"),
-            sf.min(_DAY).alias("first"),
-            sf.max(_DAY).alias("last"),
-            sf.min_by(_AMT, _DAY).alias("first_amount"),
-            sf.sum(_AMT).alias("total"),
-        )
-    return (
-        rows.select(_ID, _DAY)
-        .distinct()
-        .groupBy(_ID)
-        .agg(sf.count(sf.lit(1)).alias("n"), sf.min(_DAY).alias("first"), sf.max(_DAY).alias("last"))
-    )
+    else:
+        occasions = rows.select(_ID, _DAY).distinct().withColumn(_PERIOD, holdout)
+    cal = ~sf.col(_PERIOD)
+    amount = sf.col(_AMT)
+    aggregates = [
+        sf.count_if(cal).alias("n"),
+        sf.min(sf.when(cal, day)).alias("first"),
+        sf.max(sf.when(cal, day)).alias("last"),
+    ]
+    if log.with_amount:
+        aggregates += [
+            sf.min_by(amount, sf.when(cal, day)).alias("first_amount"),
+            sf.sum(sf.when(cal, amount)).alias("total"),
+        ]
+    if calibration_end is not None:
+        aggregates.append(sf.count_if(~cal).alias("n_holdout"))
+        if log.with_amount:
+            aggregates.append(sf.sum(sf.when(~cal, amount)).alias("total_holdout"))
+    return occasions.groupBy(_ID).agg(*aggregates).filter(sf.col("n") > 0)
 
 
-def _summary(
-    log: _Log, customers: DataFrame, end: int, unit_days: float, time_unit: str, include_first: bool
-) -> DataFrame:
+def _summary_columns(
+    log: _Log, end: int, unit_days: float, time_unit: str, include_first: bool
+) -> list[Column]:
+    """The summary's columns (id, frequency, recency, T, monetary value) from :func:`_per_customer`'s."""
     n = sf.col("n").cast("double")
     frequency = n if include_first else n - sf.lit(1.0)
     out = [
@@ -257,7 +276,7 @@ def _summary(
         total = sf.col("total") if include_first else sf.col("total") - sf.col("first_amount")
         monetary = sf.when(frequency > 0, total / frequency).otherwise(sf.lit(0.0))
         out.append(tagged(monetary, "monetary_value", time_unit=time_unit))
-    return customers.select(*out)
+    return out
 
 
 def _end_day(value: Any, name: str, date_format: str | None) -> int | DataError | None:
@@ -368,8 +387,8 @@ drop_after_end, allow_returns
         drop_after_end,
         date_format,
     )
-    keep = sf.col(_DAY) <= sf.lit(end)
-    summary = _summary(log, _per_customer(log, keep), end, unit_days, time_unit, include_first_transaction)
+    columns = _summary_columns(log, end, unit_days, time_unit, include_first_transaction)
+    summary = _per_customer(log, end).select(*columns)
     _check_not_empty(summary, log)
     return summary
 
@@ -430,24 +449,16 @@ allow_returns, date_format
             f"calibration_end {_date(cal_end)} must lie within the log, on or after the first transaction "
             f"({_date(log.first_day)}) and before observation_end ({_date(end)})"
         )
-    day = sf.col(_DAY)
-    calibration = _summary(
-        log, _per_customer(log, day <= sf.lit(cal_end)), cal_end, unit_days, time_unit, False
-    )
-    holdout = _per_customer(log, (day > sf.lit(cal_end)) & (day <= sf.lit(end))).select(
-        sf.col(_ID).alias("__clvlab_hold_id"),
-        sf.col("n").alias("__n_h"),
-        sf.col("total").alias("__total_h") if log.with_amount else sf.lit(None).alias("__total_h"),
-    )
-    joined = calibration.join(holdout, calibration[log.customer_id] == holdout["__clvlab_hold_id"], "left")
-    n_h = sf.coalesce(sf.col("__n_h").cast("double"), sf.lit(0.0))
-    out = [sf.col(c) for c in calibration.columns]
+    customers = _per_customer(log, end, cal_end)
+    # The holdout columns come from the same aggregate as the calibration ones: one pass, no join.
+    out = _summary_columns(log, cal_end, unit_days, time_unit, False)
+    n_h = sf.col("n_holdout").cast("double")
     out.append(tagged(n_h, "frequency_holdout", time_unit=time_unit))
     if log.with_amount:
-        value_h = sf.when(n_h > 0, sf.col("__total_h") / n_h).otherwise(sf.lit(0.0))
+        value_h = sf.when(n_h > 0, sf.col("total_holdout") / n_h).otherwise(sf.lit(0.0))
         out.append(tagged(value_h, "monetary_value_holdout", time_unit=time_unit))
     duration = (end - cal_end) / unit_days
     out.append(tagged(sf.lit(duration), "duration_holdout", time_unit=time_unit))
-    summary = joined.select(*out)
+    summary = customers.select(*out)
     _check_not_empty(summary, log)
     return summary
