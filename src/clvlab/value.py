@@ -441,22 +441,14 @@ def clv_components(
         lower, upper = simulated_values(
             t_md, s_md, t_draws, s_draws, columns, x_m, *value_args, float(interval), rng
         )
-        spend, d_point = (
-            mean_over_draws(spend_fn, s_point, x_m),
-            mean_over_draws(discounted, t_point, columns),
-        )
-    elif t_md.bayesian:
-        spend, d_point, lower, upper = _clv_over_draws(
-            t_md, s_md, t_draws, s_draws, columns, x_m, value_args, quantiles
-        )
     else:
         _, _, lower, upper = _clv_over_draws(
             t_md, s_md, t_draws, s_draws, columns, x_m, value_args, quantiles
         )
-        spend, d_point = (
-            mean_over_draws(spend_fn, s_point, x_m),
-            mean_over_draws(discounted, t_point, columns),
-        )
+    # The point values depend neither on the interval nor on its kind: each model's own point draws (all
+    # of a posterior, not only the pairs the bounds use), as without an interval.
+    spend = mean_over_draws(spend_fn, s_point, x_m)
+    d_point = mean_over_draws(discounted, t_point, columns)
     if rates is not None:
         lower, upper = rates * lower, rates * upper
     return CustomerValue(index, spend, d_point, lower, upper, rates)
