@@ -268,3 +268,51 @@ def test_python_dash_m_entry_point():
     )
     assert done.returncode == 0
     assert "run" in done.stdout
+
+
+def test_margin_and_predictive_bounds_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = [
+        "run",
+        "--out-dir",
+        str(out),
+        "--no-plots",
+        "--calibration-end",
+        "none",
+        "--acquisition-cost",
+        "25",
+    ]
+    value = ["--margin", "0.3", "--interval", "0.9", "--interval-kind", "predictive"]
+    assert main([*args, *value]) == 0
+    table = pd.read_parquet(out / "targeting.parquet")
+    assert {"margin", "clv_revenue", "clv_profit", "clv_profit_lower", "clv_profit_upper"} <= set(table)
+    assert "clv" not in table.columns
+    # The same table as from Python, with the models the run saved.
+    bg = clvlab.load(out / "models" / "bgnbd.json")
+    gg = clvlab.load(out / "models" / "gamma_gamma.json")
+    summary = clvlab.rfm_summary(
+        clvlab.datasets.load_cdnow_transactions(), monetary_value="amount", time_unit="W"
+    )
+    expected = clvlab.predict_customer_value(
+        bg,
+        gg,
+        summary,
+        horizon=52,
+        discount_rate=0.1,
+        discount_period=52,
+        interval=0.9,
+        interval_kind="predictive",
+        margin=0.3,
+        acquisition_cost=25.0,
+    )
+    cols = ["clv_profit", "clv_profit_lower", "clv_profit_upper", "clv_profit_to_cac"]
+    np.testing.assert_allclose(table[cols].to_numpy(), expected[cols].to_numpy(), rtol=1e-12)
+    capsys.readouterr()
+    for extra, message in [
+        (["--margin", "30"], "--margin is a fraction of revenue in (0, 1]"),
+        (["--interval-kind", "predictive"], "--interval-kind predictive needs --interval"),
+    ]:
+        assert main([*args, *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err
+        assert "\n" not in err

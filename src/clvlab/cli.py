@@ -225,6 +225,11 @@ def _resolve_value_options(args: argparse.Namespace, unit: str | None) -> None:
         )
     if args.interval is not None and not (0 < _number(float(args.interval), "--interval") < 1):
         raise DataError(f"--interval must lie strictly between 0 and 1, e.g. 0.9; got {args.interval:g}")
+    if getattr(args, "interval_kind", "parameter") == "predictive" and args.interval is None:
+        raise DataError("--interval-kind predictive needs --interval, e.g. --interval 0.9")
+    margin = getattr(args, "margin", None)
+    if margin is not None and not (0 < _number(float(margin), "--margin") <= 1):
+        raise DataError(f"--margin is a fraction of revenue in (0, 1], e.g. 0.3 for 30%; got {margin:g}")
     if not 0 <= _number(float(args.high_value_share), "--high-value-share") <= 1:
         raise DataError(
             f"--high-value-share must lie in [0, 1] (a share of customers), got {args.high_value_share:g}"
@@ -262,6 +267,16 @@ def _value_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "discount_period": float(args.discount_period),
         "interval": args.interval,
     }
+
+
+def _table_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """:func:`_value_kwargs` and the pandas engine's interval kind and margin."""
+    out = _value_kwargs(args)
+    if getattr(args, "interval_kind", "parameter") != "parameter":
+        out["interval_kind"] = args.interval_kind
+    if getattr(args, "margin", None) is not None:
+        out["margin"] = float(args.margin)
+    return out
 
 
 def _channel_costs(items: Sequence[str]) -> dict[str, float]:
@@ -351,7 +366,7 @@ def _print_segments(
         payback = table.loc[paid, "payback_horizon"]
         median = f"{payback.median():.1f} {unit}" if len(payback) else "none"
         cac = float(table["acquisition_cost"].sum())
-        ratio = float(table["clv"].sum()) / cac if cac > 0 else float("inf")
+        ratio = float(table[table.attrs.get("value_column", "clv")].sum()) / cac if cac > 0 else float("inf")
         print(
             f"\nCLV:CAC {ratio:.2f} overall; "
             f"{100 * paid.mean():.1f}% of customers pay back their acquisition cost within the horizon "
@@ -550,7 +565,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         summary = _join_customers(summary, customers, args)
         _check_covariates(summary, args)
         print(f"  customer attributes joined from {args.customers}")
-    kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}  # option errors before fitting
+    kwargs = {**_table_kwargs(args), **_segment_kwargs(args, summary.index)}  # option errors before fitting
     calibration_end = _calibration_end(args)
     split = None if calibration_end is None else _holdout_split(log, args, calibration_end)
     if split is not None and customers is not None:
@@ -799,6 +814,10 @@ def _cmd_run_spark(args: argparse.Namespace) -> int:
         raise DataError(
             "--engine spark does not take covariates yet (--customers, --*-covariates); use clvlab.spark "
             "from Python (fit and predict_customer_value take covariate models) or the pandas engine"
+        )
+    if args.margin is not None or args.interval_kind != "parameter":
+        raise DataError(
+            "--engine spark does not take --margin or --interval-kind predictive yet; use the pandas engine"
         )
     _check_log_options(args, folders=True)
     _resolve_value_options(args, args.time_unit)
@@ -1157,7 +1176,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             f"--customers {args.customers} lacks the covariate column(s) {missing} that "
             f"{' and '.join(files)} were fitted with"
         )
-    kwargs = {**_value_kwargs(args), **_segment_kwargs(args, summary.index)}
+    kwargs = {**_table_kwargs(args), **_segment_kwargs(args, summary.index)}
     table = _step(
         f"scoring {len(summary):,} customers",
         lambda: clvlab.predict_customer_value(transaction, spend, summary, **kwargs),
@@ -1301,6 +1320,18 @@ def _add_value_options(p: argparse.ArgumentParser) -> None:
         help="discount period in time units (default: one year: 365 D, 52 W, 12 M, 1 Y)",
     )
     g.add_argument("--interval", type=float, help="add CLV bounds at this level, e.g. 0.9")
+    g.add_argument(
+        "--interval-kind",
+        choices=["parameter", "predictive"],
+        default="parameter",
+        help="with --interval: 'parameter' bounds the expected CLV (uncertainty about the model's "
+        "parameters only); 'predictive' bounds each customer's own future spend (default: parameter)",
+    )
+    g.add_argument(
+        "--margin",
+        type=float,
+        help="gross margin as a fraction of revenue, e.g. 0.3: CLV becomes profit (column clv_profit)",
+    )
     g = p.add_argument_group("acquisition cost and segments")
     g.add_argument(
         "--acquisition-cost",
