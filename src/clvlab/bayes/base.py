@@ -81,6 +81,14 @@ class BayesModel(Hyperparameters):
         sampler loop runs in Rust with a low-rank modified mass matrix) or PyMC's own NUTS (dense mass
         matrix, ``init="jitter+adapt_full"``). ``"auto"`` takes nutpie when it is installed. Both sample
         the same PyMC model, started at the maximum-likelihood estimate.
+    init_jitter : float, optional
+        How far the chains start from the maximum-likelihood estimate: each chain's starting point adds
+        independent Uniform(-init_jitter, init_jitter) draws to it on the sampler's unconstrained scale
+        (the log of a positive parameter), so 1.0 starts chains up to a factor e apart. ``None`` keeps
+        each sampler's default: 0.1 for nutpie, PyMC's own jitter of 1.0 for ``sampler="pymc"`` (which
+        takes no other value). Over-dispersed starting points make R-hat a real test that the chains
+        forget where they started (Gelman & Rubin 1992; Vehtari et al. 2021). With nutpie the starting
+        points are kept in ``initial_points_`` (one row per chain).
     purchase_covariates, dropout_covariates, spend_covariates : str or list of str, optional
         Covariates as in the maximum-likelihood twin (:mod:`clvlab.covariates`), on the same likelihood.
         Each coefficient's default prior is Normal(0, sigma) with sigma = 1 / (the standard deviation of
@@ -103,6 +111,7 @@ class BayesModel(Hyperparameters):
         priors: dict[str, tuple[str, dict[str, float]]] | None = None,
         progressbar: bool = True,
         sampler: str = "auto",
+        init_jitter: float | None = None,
         **covariates: Any,
     ) -> None:
         self.method = method
@@ -114,6 +123,7 @@ class BayesModel(Hyperparameters):
         self.priors = priors
         self.progressbar = progressbar
         self.sampler = sampler
+        self.init_jitter = init_jitter
         links = self.mle_class.covariate_links
         unknown = set(covariates) - {f"{p}_covariates" for p in links}
         if unknown:
@@ -152,13 +162,14 @@ class BayesModel(Hyperparameters):
             "priors",
             "progressbar",
             "sampler",
+            "init_jitter",
         )
-        return {k: getattr(self, k) for k in keys} | {
+        return {k: getattr(self, k, None) for k in keys} | {
             f"{p}_covariates": v for p, v in self.covariate_specs().items()
         }
 
     def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params()[k]}
+        changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params().get(k)}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # -- priors ------------------------------------------------------------------------------------
@@ -274,8 +285,12 @@ class BayesModel(Hyperparameters):
             with model:
                 approx = pm.fit(n=10_000, method="advi", random_seed=seed, progressbar=self.progressbar)
                 return approx.sample(int(self.draws), random_seed=seed)
+        jitter = self.init_jitter
+        if jitter is not None and not (np.isfinite(jitter) and jitter >= 0):
+            raise ValueError(f"init_jitter must be a non-negative number or None, got {jitter!r}")
         if sampler == "nutpie":
-            return sample_nutpie(
+            starts: list[dict[str, float]] = []
+            idata = sample_nutpie(
                 model,
                 start,
                 coordinates=coordinates,
@@ -286,6 +301,15 @@ class BayesModel(Hyperparameters):
                 random_seed=seed,
                 target_accept=float(self.target_accept),
                 progressbar=self.progressbar,
+                jitter=0.1 if jitter is None else float(jitter),
+                initial_points=starts,
+            )
+            self.initial_points_ = pd.DataFrame(starts, index=pd.RangeIndex(len(starts), name="chain"))
+            return idata
+        if jitter is not None and jitter != 1.0:
+            raise ValueError(
+                f"init_jitter={jitter!r}: PyMC's sampler jitters its starting points by Uniform(-1, 1) "
+                'only; pass init_jitter=None (or 1.0), or sampler="nutpie"'
             )
         with model, warnings.catch_warnings():
             # PyMC calls its dense mass-matrix adaptation experimental; it is the standard choice in Stan

@@ -3,7 +3,9 @@
 The classes wrap :class:`clvlab.ShiftedBetaGeometric` and :class:`clvlab.BetaDiscreteWeibull`: the same
 data validation, de-duplicated weighted rows and likelihood function (:mod:`clvlab.formulas.sbg`,
 :mod:`clvlab.formulas.bdw`, exact gradients) through :class:`clvlab.bayes.base.BayesModel`; the
-predictions are the same formula functions averaged over the posterior draws.
+predictions are the same formula functions averaged over the posterior draws. Churn covariates
+(``dropout_covariates``) work as in the maximum-likelihood twins (``delta_i = delta exp(-g' z_i)``), with the
+coefficient priors of :class:`clvlab.bayes.base.BayesModel`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ class BayesContractualModel(BayesModel):
     credible bounds (``interval``) or all draws (``return_draws``).
     """
 
+    def _bind(self, fn: Any) -> Any:
+        """``fn`` of the posterior draws' columns (per-customer parameters with covariates)."""
+        return self._mle_view().bind(fn)
+
     def _curve(self, fn: Any, t: Any) -> FloatArray:
+        self._mle_view().require_no_covariates("the cohort's curve")
         draws = self.param_draws()
         tt = np.asarray(real_number(t, "t"))
         vals = fn(*(draws[:, [j]] for j in range(draws.shape[1])), np.atleast_1d(tt).reshape(-1)[None, :])
@@ -58,7 +65,7 @@ class BayesContractualModel(BayesModel):
         """Posterior mean of P(still a subscriber ``periods_ahead`` renewals from now | history)."""
         index, cols = self._mle_view().validated_columns(data)
         m = whole_periods(periods_ahead, "periods_ahead")
-        fn = self.mle_class.formulas.p_active
+        fn = self._bind(self.mle_class.formulas.p_active)
         return self._posterior(fn, "p_active", index, (m,), cols, interval, return_draws)
 
     def predict_residual_lifetime(
@@ -66,7 +73,7 @@ class BayesContractualModel(BayesModel):
     ) -> Prediction:
         """Posterior mean of the expected number of future renewals (infinite if any draw's is)."""
         index, cols = self._mle_view().validated_columns(data)
-        fn = self.mle_class.formulas.expected_residual_lifetime
+        fn = self._bind(self.mle_class.formulas.expected_residual_lifetime)
         return self._posterior(fn, "residual_lifetime", index, (), cols, interval, return_draws)
 
     def predict_discounted_residual_lifetime(
@@ -74,7 +81,7 @@ class BayesContractualModel(BayesModel):
     ) -> Prediction:
         """Posterior mean of the discounted expected residual lifetime (Fader & Hardie 2010), in periods."""
         index, cols = self._mle_view().validated_columns(data)
-        fn = self.mle_class.formulas.derl
+        fn = self._bind(self.mle_class.formulas.derl)
         scalars = (per_period_rate(discount_rate),)
         return self._posterior(
             fn, "discounted_residual_lifetime", index, scalars, cols, interval, return_draws
@@ -95,10 +102,13 @@ class BayesContractualModel(BayesModel):
         fn, scalars, columns = value_terms(
             self.mle_class.formulas, data, index, cols, margin_per_period, discount_rate, first_payment
         )
-        return self._posterior(fn, "subscriber_value", index, scalars, columns, interval, return_draws)
+        return self._posterior(
+            self._bind(fn), "subscriber_value", index, scalars, columns, interval, return_draws
+        )
 
     def discounted_expected_lifetime(self, discount_rate: float) -> float:
         """Posterior mean of a new subscriber's discounted expected lifetime (first payment counted 1)."""
+        self._mle_view().require_no_covariates("a new subscriber's discounted expected lifetime")
         draws = self.param_draws()
         d = per_period_rate(discount_rate)
         fn = self.mle_class.formulas.discounted_expected_lifetime

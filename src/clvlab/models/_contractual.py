@@ -81,6 +81,15 @@ class ContractualModel(BaseModel):
             )
         return columns, w
 
+    def require_no_covariates(self, what: str) -> None:
+        """Refuse (:class:`DataError`) a population quantity ``what`` of a model with churn covariates."""
+        if self.has_covariates:
+            raise DataError(
+                f"{type(self).__name__} has churn covariates, so {what} depends on the subscriber's "
+                "attributes; use the per-customer predictions, or clvlab.subscriber_acquisition_value(model, "
+                "profiles, ...) for a new subscriber of given attributes"
+            )
+
     def _dropout_note(self, names: list[str]) -> str:
         """What a barely identified churn process means for a subscription model."""
         return (
@@ -125,8 +134,11 @@ class ContractualModel(BaseModel):
 
         A subscriber base holds few distinct (duration, churned) rows: 10,000,000 monthly subscribers
         have a few hundred, so the DERL's Gauss hypergeometric function is evaluated a few hundred times
-        (0.3 s instead of 90 s for the sBG's DERL of 10^7 subscribers), in bounded memory.
+        (0.3 s instead of 90 s for the sBG's DERL of 10^7 subscribers), in bounded memory. With covariates
+        ``fn`` is bound to the per-customer parameters first (:meth:`BaseModel.bind`) and the distinct rows
+        include the covariate pattern.
         """
+        fn = self.bind(fn)
         theta = np.asarray(self._theta, dtype=np.float64)[None, :]
         (values,) = over_data_rows(fn, theta, columns, scalars, len(index), keep_draws=True)
         series = pd.Series(values[0], index=index, name=name)
@@ -142,6 +154,7 @@ class ContractualModel(BaseModel):
         self, fn: Any, name: str, t: Any, interval: float | None, n_draws: int, seed: Any
     ) -> FloatArray | pd.DataFrame:
         """``fn(*params, t)`` at the estimate; with ``interval``, a frame with quantiles over draws."""
+        self.require_no_covariates(f"the cohort's {name.replace('_', ' ')} curve")
         tt = np.asarray(real_number(t, "t"))
         point = np.asarray(fn(*self._theta, tt), dtype=np.float64)
         if interval is None:
@@ -188,6 +201,7 @@ class ContractualModel(BaseModel):
         Fader & Hardie (2010): ``sum_t S(t) / (1 + d)^t``; times a margin per period it is the expected
         value of a subscriber at acquisition, to compare with an acquisition cost.
         """
+        self.require_no_covariates("a new subscriber's discounted expected lifetime")
         d = per_period_rate(discount_rate)
         return float(self.formulas.discounted_expected_lifetime(*self._theta, d))
 
@@ -325,6 +339,7 @@ class ContractualModel(BaseModel):
         n_arr = np.atleast_1d(n_arr)
         if not np.all(np.isfinite(n_arr)) or np.any(n_arr < 0) or np.any(n_arr != np.round(n_arr)):
             raise DataError(f"n_periods must hold non-negative whole numbers, got {n_periods!r}")
+        self.require_no_covariates("simulating new customers")
         rng = np.random.default_rng(seed)
         duration, churned = self.formulas.simulate(*self._theta, n_arr, rng)
         df = pd.DataFrame(
@@ -347,9 +362,11 @@ def value_terms(
 ) -> tuple[Callable[..., FloatArray], tuple[float, float], tuple[FloatArray, ...]]:
     """The subscriber-value function, its scalars and data columns, checked (for MLE and Bayesian models).
 
-    Returns ``(fn, (discount_rate, factor), (duration, churned, margin))`` such that
+    Returns ``(fn, (discount_rate, factor), (duration, churned, margin, *design_columns))`` such that
     ``fn(*params, *scalars, *columns)`` is ``factor x margin x DERL`` per customer (see
-    :meth:`ContractualModel.subscriber_value` for the conventions).
+    :meth:`ContractualModel.subscriber_value` for the conventions). ``fn`` takes the baseline parameters
+    and the three data columns: bind it (:meth:`BaseModel.bind`) for a model with covariates, whose design
+    columns (the tail of ``cols``) stay last.
     """
     if first_payment not in _FIRST_PAYMENT:
         raise ValueError(f"first_payment must be one of {list(_FIRST_PAYMENT)}, got {first_payment!r}")
@@ -373,7 +390,7 @@ def value_terms(
         *params, rate, scale, duration, churned, m = args
         return np.asarray(scale * m * derl(*params, rate, duration, churned), dtype=np.float64)
 
-    columns = (*cols, np.broadcast_to(margin, (len(index),)).astype(np.float64))
+    columns = (*cols[:2], np.broadcast_to(margin, (len(index),)).astype(np.float64), *cols[2:])
     return value, (d, factor), columns
 
 

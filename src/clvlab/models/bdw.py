@@ -23,17 +23,26 @@ class BetaDiscreteWeibull(ContractualModel):
     The discounted residual lifetime has no closed form here: it is summed term by term (to 1e-13),
     and the undiscounted one is infinite unless ``c * gamma > 1``.
 
+    Churn covariates (``dropout_covariates``) as for :class:`~clvlab.ShiftedBetaGeometric`:
+    ``delta_i = delta exp(-g' z_i)``, ``gamma`` and ``c`` shared, so ``exp(g_j)`` is the odds ratio of the
+    mean of ``theta`` (positive: more churn at every tenure).
+
     Parameters
     ----------
     penalizer : float
         Optional L2 penalty on the parameters (see :class:`~clvlab.models.base.BaseModel`).
+    dropout_covariates : str or list of str, optional
+        Covariates of the churn process (:mod:`clvlab.covariates`).
+    covariate_penalizer : float
+        Optional L2 penalty on the covariate coefficients.
 
     Attributes
     ----------
     params_ : pandas.Series
-        ``gamma``, ``delta``, ``c``.
+        ``gamma``, ``delta``, ``c``, then any coefficients ``"dropout:<column>"``.
     """
 
     param_names = ("gamma", "delta", "c")
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {"dropout": (("delta", -1),)}
     dropout_params = ("gamma", "delta", "c")
     formulas: ClassVar[ModuleType] = _formulas

@@ -30,15 +30,29 @@ class ShiftedBetaGeometric(ContractualModel):
     The summary has ``duration`` and ``churned`` (:func:`clvlab.subscription_summary`,
     :func:`clvlab.survivors_to_summary`); the period is the data's ``attrs["time_unit"]``.
 
+    Churn covariates (``dropout_covariates``, a formula such as ``"~ plan + channel"`` or a list of
+    columns, :mod:`clvlab.covariates`): customer i's ``delta_i = delta exp(-g' z_i)`` with ``gamma``
+    shared, so ``exp(g_j)`` is the odds ratio of the mean churn probability ``E[theta] = gamma / (gamma +
+    delta)`` per unit of design column ``j`` (positive: more churn), the sign convention of the other
+    models' drop-out coefficients. Fitted by maximum likelihood in the baselines and coefficients with
+    the exact chain-rule gradient (:mod:`clvlab.models._covariates`); population curves then need a
+    profile (:func:`clvlab.subscriber_acquisition_value`), per-customer predictions take the covariate
+    columns from the data.
+
     Parameters
     ----------
     penalizer : float
         Optional L2 penalty on the parameters (see :class:`~clvlab.models.base.BaseModel`).
+    dropout_covariates : str or list of str, optional
+        Covariates of the churn process (see above).
+    covariate_penalizer : float
+        Optional L2 penalty on the covariate coefficients.
 
     Attributes
     ----------
     params_ : pandas.Series
-        ``gamma``, ``delta``.
+        ``gamma``, ``delta`` (the baselines: a subscriber whose design columns are all 0), then any
+        coefficients ``"dropout:<column>"``.
 
     Examples
     --------
@@ -56,6 +70,7 @@ class ShiftedBetaGeometric(ContractualModel):
     """
 
     param_names = ("gamma", "delta")
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {"dropout": (("delta", -1),)}
     dropout_params = ("gamma", "delta")
     formulas: ClassVar[ModuleType] = _formulas
 
