@@ -12,6 +12,7 @@ from typing import Any
 from clvlab import datasets
 from clvlab._version import __version__
 from clvlab.acquisition import acquisition_value
+from clvlab.campaign import CampaignPlan, plan_campaign
 from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
 from clvlab.data.subscriptions import subscription_summary, survivors_to_summary
 from clvlab.describe import compare_simple_clv, describe_customers
@@ -45,6 +46,7 @@ __all__ = [
     "BetaDiscreteWeibull",
     "BetaGeo",
     "BetaGeoBetaBinom",
+    "CampaignPlan",
     "ClvlabWarning",
     "ConvergenceError",
     "DataError",
@@ -68,6 +70,7 @@ __all__ = [
     "evaluate",
     "likelihood_ratio_test",
     "load",
+    "plan_campaign",
     "plotting",
     "predict_customer_value",
     "predict_total_purchases",

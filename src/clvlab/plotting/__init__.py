@@ -9,6 +9,7 @@ estimates).
 """
 
 from clvlab.plotting.calibration_holdout import plot_calibration_vs_holdout, plot_calibration_vs_holdout_data
+from clvlab.plotting.campaign import plot_profit_curve, plot_profit_curve_data
 from clvlab.plotting.clv_distribution import plot_clv_distribution, plot_clv_distribution_data
 from clvlab.plotting.gains import (
     plot_clv_gains,
@@ -48,6 +49,8 @@ __all__ = [
     "plot_period_transactions_data",
     "plot_posterior",
     "plot_posterior_data",
+    "plot_profit_curve",
+    "plot_profit_curve_data",
     "plot_retention",
     "plot_retention_data",
     "plot_simple_vs_model",
