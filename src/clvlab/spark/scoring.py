@@ -146,21 +146,21 @@ class _Scorer:
 
 # -- the driver side --------------------------------------------------------------------------------------
 def _cost_columns(acquisition_cost: Any, channel: Any) -> tuple[list[str], bool]:
-    """Summary columns the acquisition costs read, and whether the table has a ``channel`` column."""
-    if acquisition_cost is None and channel is None:
-        return [], False
+    """Summary columns the acquisition costs read, and whether the table has a ``channel`` column.
+
+    Only what is Spark's own is checked here (costs and channels are named columns, never Series); the
+    rules shared with the pandas table (a mapping needs ``channel``, ``channel`` needs a mapping) are
+    that function's, raised by the probe of :func:`_check_arguments`.
+    """
+    if channel is not None and not isinstance(channel, str):
+        raise TypeError(f"on Spark, channel must be the name of a column of the summary, got {channel!r}")
     if isinstance(acquisition_cost, Mapping):
-        if not isinstance(channel, str):
-            raise DataError(
-                "acquisition_cost given per channel (a mapping) needs channel=, the name of the summary's "
-                "column holding each customer's acquisition channel"
-            )
-        return [channel], True
-    if channel is not None:
-        raise DataError("channel= is used only with acquisition_cost given per channel, as a mapping")
+        return ([channel] if channel is not None else []), channel is not None
     if isinstance(acquisition_cost, str):
         return [acquisition_cost], False
-    if isinstance(acquisition_cost, numbers.Real) and not isinstance(acquisition_cost, bool):
+    if acquisition_cost is None or (
+        isinstance(acquisition_cost, numbers.Real) and not isinstance(acquisition_cost, bool)
+    ):
         return [], False
     raise TypeError(
         "on Spark, acquisition_cost must be a number, the name of a column of the summary or a mapping "
@@ -186,7 +186,7 @@ def _check_arguments(
     row.update(dict.fromkeys(data_columns, 0.0))
     row.update({k: 1.0 for k in ("T", "n_periods") if k in row})
     cost = options["acquisition_cost"]
-    if isinstance(cost, Mapping):
+    if isinstance(cost, Mapping) and cost_columns:
         row[cost_columns[0]] = next(iter(cost), "")
     elif cost_columns:
         row[cost_columns[0]] = 0.0
