@@ -773,8 +773,10 @@ def _replace_folder(write: Callable[[Path], None], path: Path) -> Path:
     if path.exists():
         path.rename(old)
     tmp.rename(path)
-    if old.exists():
+    if old.is_dir():
         shutil.rmtree(old)
+    elif old.exists():  # a table file of an earlier pandas run
+        old.unlink()
     return path
 
 
