@@ -12,6 +12,7 @@ from typing import Any
 from clvlab import datasets
 from clvlab._version import __version__
 from clvlab.acquisition import acquisition_value
+from clvlab.backtesting import backtest, backtest_wide
 from clvlab.campaign import CampaignPlan, plan_campaign
 from clvlab.data import calibration_holdout_split, rfm_summary, validate_summary
 from clvlab.data.subscriptions import subscription_summary, survivors_to_summary
@@ -61,6 +62,8 @@ __all__ = [
     "UnidentifiedWarning",
     "__version__",
     "acquisition_value",
+    "backtest",
+    "backtest_wide",
     "calibration_holdout_split",
     "compare_models",
     "compare_simple_clv",

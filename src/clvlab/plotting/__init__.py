@@ -8,6 +8,7 @@ posterior draws (for maximum-likelihood models: bands from the asymptotic distri
 estimates).
 """
 
+from clvlab.plotting.backtest import plot_backtest, plot_backtest_data
 from clvlab.plotting.calibration_holdout import plot_calibration_vs_holdout, plot_calibration_vs_holdout_data
 from clvlab.plotting.campaign import plot_profit_curve, plot_profit_curve_data
 from clvlab.plotting.clv_distribution import plot_clv_distribution, plot_clv_distribution_data
@@ -33,6 +34,8 @@ from clvlab.plotting.spend import plot_spend_distribution, plot_spend_distributi
 from clvlab.plotting.tracking import plot_tracking, plot_tracking_data
 
 __all__ = [
+    "plot_backtest",
+    "plot_backtest_data",
     "plot_calibration_vs_holdout",
     "plot_calibration_vs_holdout_data",
     "plot_clv_distribution",
