@@ -38,11 +38,17 @@ from clvlab.models import (
 )
 from clvlab.persistence import load
 from clvlab.predictive import PurchaseTotal, predict_total_purchases
+from clvlab.subscriber_value import (
+    SUBSCRIBER_SEGMENTS,
+    predict_subscriber_value,
+    subscriber_acquisition_value,
+)
 from clvlab.targeting import ACTION_SEGMENTS, VALUE_TIERS, predict_customer_value, segment_summary
 from clvlab.value import customer_lifetime_value
 
 __all__ = [
     "ACTION_SEGMENTS",
+    "SUBSCRIBER_SEGMENTS",
     "VALUE_TIERS",
     "BetaDiscreteWeibull",
     "BetaGeo",
@@ -76,9 +82,11 @@ __all__ = [
     "plan_campaign",
     "plotting",
     "predict_customer_value",
+    "predict_subscriber_value",
     "predict_total_purchases",
     "rfm_summary",
     "segment_summary",
+    "subscriber_acquisition_value",
     "subscription_summary",
     "survivors_to_summary",
     "validate_summary",
