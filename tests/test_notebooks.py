@@ -39,8 +39,6 @@ ALLOWED: dict[str, dict[str, str]] = {
         "52": "the valuation horizon in weeks, an input (horizon=52)",
     },
     "bayesian.ipynb": {
-        "500": "draws per chain, an input of the sampler",
-        "1,000": "tuning steps per chain, an input of the sampler",
         "52": "the valuation horizon in weeks, an input (horizon=52)",
     },
     "covariates.ipynb": {},

@@ -110,11 +110,16 @@ def sample_nutpie(
     progressbar: bool,
     coordinates: SurvivalCoordinates | None = None,
     loglik: TotalAndGrad | None = None,
+    jitter: float = 0.1,
+    initial_points: list[dict[str, float]] | None = None,
 ) -> _arviz.Posterior:
     """Sample ``model`` (scalar free variables only) with nutpie, chains started near ``start``.
 
-    Each chain starts at ``start`` (on the transformed scale) jittered by up to 0.1 in every coordinate,
-    as PyMC's ``jitter+...`` initialisations do, so that R-hat compares chains from different points.
+    Each chain starts at ``start`` (on the sampler's unconstrained scale: the log of a positive
+    parameter) plus independent Uniform(-``jitter``, ``jitter``) draws in every coordinate, as PyMC's
+    ``jitter+...`` initialisations do (with ``jitter`` = 1), so that R-hat compares chains from different
+    points; a large ``jitter`` gives over-dispersed starting points (Gelman & Rubin 1992). The starting
+    points, as parameter values, are appended to ``initial_points`` if given.
     With ``coordinates`` the sampler moves in those coordinates instead of PyMC's unconstrained ones
     (same posterior: the log-density carries the Jacobian).
 
@@ -180,7 +185,11 @@ def sample_nutpie(
     y0 = x0 if coordinates is None else coordinates.to_sampler(x0)
 
     def initial_point(seed: int) -> np.ndarray:
-        return y0 + np.random.default_rng(seed).uniform(-0.1, 0.1, size=y0.shape)
+        y = y0 + np.random.default_rng(seed).uniform(-jitter, jitter, size=y0.shape)
+        if initial_points is not None:
+            values = constrained(unconstrained(y)[0])
+            initial_points.append({n: float(v) for n, v in zip(names, values, strict=True)})
+        return y
 
     compiled = from_pyfunc(
         len(x0),

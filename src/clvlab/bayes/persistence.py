@@ -191,6 +191,7 @@ def _check_manifest(manifest: Any, where: str) -> tuple[type[BayesModel], dict[s
     hyper = dict(manifest["hyperparameters"])
     if "sampler" not in hyper:
         hyper["sampler"] = "pymc"  # files of clvlab 0.1.0 before the nutpie path was added
+    hyper.setdefault("init_jitter", None)  # files from before init_jitter: each sampler's default
     if not (set(cls().get_params()) <= set(hyper) <= cls()._hyperparameter_names()):
         raise ModelFileError(f"{where}: hyperparameters do not match {cls.__name__}")
     for key, value in hyper.items():
