@@ -22,7 +22,13 @@ from tests._notebook_numbers import quoted_numbers, unprinted_quotes
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = {"quickstart.ipynb", "bayesian.ipynb", "online_retail.ipynb", "covariates.ipynb"}
+EXPECTED = {
+    "quickstart.ipynb",
+    "bayesian.ipynb",
+    "online_retail.ipynb",
+    "covariates.ipynb",
+    "subscriptions.ipynb",
+}
 CELL_TIMEOUT = 600  # seconds per cell; each notebook takes well under a minute on 2 cores
 
 #: Numbers a notebook's text quotes that are not results its cells print, each with its reason. Keep it
