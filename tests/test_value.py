@@ -585,3 +585,26 @@ def test_unidentified_dropout_warns_at_fit_and_flags_degenerate_segments():
         drop_after_end=True,
     )
     clvlab.BetaGeo().fit(cdnow)
+
+
+def test_segment_summary_of_a_subscriber_table_and_of_other_tables():
+    from clvlab.data.subscriptions import survivors_to_summary
+
+    # Fader & Hardie's (2007) regular cohort, one row per customer.
+    regular = survivors_to_summary([1000, 631, 468, 382, 326, 289, 262, 241], period="Y", expand=True)
+    sbg = clvlab.ShiftedBetaGeometric().fit(regular)
+    table = clvlab.predict_subscriber_value(
+        sbg, regular, margin_per_period=100.0, discount_rate=0.1, acquisition_cost=150.0
+    )
+    out = clvlab.segment_summary(table)
+    by_hand = table.groupby("segment")["subscriber_value"].sum()
+    pd.testing.assert_series_equal(
+        out["subscriber_value_total"], by_hand.reindex(out.index), check_names=False
+    )
+    assert out["customers"].sum() == 1000
+    assert out.loc["churned", "churn_risk_mean"] == 1.0
+    assert "p_alive_mean" not in out.columns
+    tiers = clvlab.segment_summary(table, by="value_tier")
+    assert list(tiers.index) == [name for name, _ in clvlab.VALUE_TIERS]
+    with pytest.raises(clvlab.DataError, match="takes a targeting table"):
+        clvlab.segment_summary(table.drop(columns="subscriber_value"))

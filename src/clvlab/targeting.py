@@ -421,11 +421,13 @@ def segment_summary(table: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
     Parameters
     ----------
     table : pandas.DataFrame
-        A targeting table from :func:`predict_customer_value`.
+        A targeting table from :func:`predict_customer_value`, or a subscriber table from
+        :func:`clvlab.predict_subscriber_value` (value ``subscriber_value``, ``churn_risk_mean`` instead of
+        ``p_alive_mean``; its ``segment`` holds the subscriber segments, ``value_tier`` the tiers).
     by : str
         The column to group by: ``"segment"`` (value tiers, rows in :data:`VALUE_TIERS` order, most
         valuable first), ``"action_segment"`` (rows in :data:`ACTION_SEGMENTS` order) or any other column
-        such as ``"channel"`` (rows sorted by value).
+        such as ``"channel"`` (rows sorted by label).
 
     Returns
     -------
@@ -449,20 +451,30 @@ def segment_summary(table: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
     """
     if by not in table.columns:
         raise DataError(f"the table has no column {by!r} to group by; available: {list(table.columns)}")
-    if by == "segment":
-        order: list[Any] = [name for name, _ in VALUE_TIERS]
-    elif by == "action_segment":
-        order = [name for name, _, _ in ACTION_SEGMENTS]
-    else:
-        order = sorted(table[by].unique().tolist())
-    value = "clv_profit" if "clv_profit" in table.columns else "clv"
+    value = next((c for c in ("clv_profit", "clv", "subscriber_value") if c in table.columns), None)
+    if value is None:
+        raise DataError(
+            "segment_summary takes a targeting table: one from predict_customer_value (with 'clv' or "
+            "'clv_profit') or from predict_subscriber_value (with 'subscriber_value'); this table has "
+            f"none of them: {list(table.columns)}"
+        )
+    known = {
+        "segment": [name for name, _ in VALUE_TIERS],
+        "value_tier": [name for name, _ in VALUE_TIERS],
+        "action_segment": [name for name, _, _ in ACTION_SEGMENTS],
+    }
+    present = table[by].unique().tolist()
+    names = known.get(by)
+    order: list[Any] = names if names is not None and set(present) <= set(names) else sorted(present)
     grouped = table.groupby(by, sort=False)
     columns = {
         "customers": grouped.size(),
         f"{value}_total": grouped[value].sum(),
         f"{value}_mean": grouped[value].mean(),
-        "p_alive_mean": grouped["p_alive"].mean(),
     }
+    for rate in ("p_alive", "churn_risk"):
+        if rate in table.columns:
+            columns[f"{rate}_mean"] = grouped[rate].mean()
     out = pd.DataFrame(columns).reindex(order, fill_value=0.0)
     out["customers"] = out["customers"].astype(np.int64)
     total = float(out[f"{value}_total"].sum())
@@ -475,9 +487,10 @@ def segment_summary(table: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
         ratio = np.divide(clv_total, cac_total, out=np.full(len(out), np.inf), where=cac_total > 0)
         empty = out["customers"].to_numpy() == 0
         out[f"{value}_to_cac"] = np.where(empty, np.nan, ratio)
-        paid = np.isfinite(table["payback_horizon"].to_numpy())
-        paid_share = pd.Series(paid, index=table.index).groupby(table[by].to_numpy()).mean()
-        out["paid_back_share"] = paid_share.reindex(order).to_numpy()
+        if "payback_horizon" in table.columns:
+            paid = np.isfinite(table["payback_horizon"].to_numpy())
+            paid_share = pd.Series(paid, index=table.index).groupby(table[by].to_numpy()).mean()
+            out["paid_back_share"] = paid_share.reindex(order).to_numpy()
     out.index.name = by
     if by == "action_segment":
         out.attrs["segment_note"] = table.attrs.get("segment_note")
