@@ -156,7 +156,8 @@ def predict_subscriber_value(
         Renewals ahead over which churn risk is measured (1: the coming renewal).
     risk_threshold : float, optional
         Churn risk at or above which an active subscriber is "at risk". Default: the median churn risk of
-        the active subscribers (the riskier half is "at risk"; the value used is in ``attrs``).
+        the active subscribers, those strictly above it "at risk" (at most the riskier half; the value
+        used is in ``attrs``).
     high_value_share : float
         Share of subscribers, by rank, counted "high value" (default the top 20%).
     acquisition_cost : float, array-like or str, optional
@@ -227,7 +228,9 @@ def predict_subscriber_value(
         if not 0.0 <= threshold <= 1.0:
             raise DataError(f"risk_threshold must lie in [0, 1] (a probability), got {risk_threshold!r}")
     high = (rank - 0.5) <= share * n
-    at_risk = churn_risk >= threshold
+    # The default (the median) marks those above it: with ties at the median, ">=" would call most
+    # subscribers, or all when most share the lowest risk, "at risk".
+    at_risk = churn_risk > threshold if risk_threshold is None else churn_risk >= threshold
     code = np.where(churned, 4, np.where(high, np.where(at_risk, 1, 0), np.where(at_risk, 3, 2)))
     names = [name for name, _, _ in SUBSCRIBER_SEGMENTS]
     table["segment"] = pd.Categorical.from_codes(code, categories=pd.Index(names))

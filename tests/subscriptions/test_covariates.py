@@ -150,7 +150,7 @@ def test_bayesian_sbg_with_covariates(tmp_path):
     data = data.assign(price=np.sign(data["price"]))  # four covariate patterns: a quick posterior
     mle = clvlab.ShiftedBetaGeometric(dropout_covariates="~ plan + price").fit(data)
     model = BayesSBG(
-        dropout_covariates="~ plan + price", draws=600, tune=400, chains=2, random_seed=3, progressbar=False
+        dropout_covariates="~ plan + price", draws=600, tune=600, chains=2, random_seed=3, progressbar=False
     ).fit(data)
     summary = model.summary()
     assert list(summary.index) == list(mle.params_.index)

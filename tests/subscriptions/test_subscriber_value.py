@@ -52,10 +52,15 @@ def test_table_values_risk_and_segments(model, regular):
     assert (table.loc[table["churned"], "segment"] == "churned").all()
     assert set(table.loc[~table["churned"], "value_rank"]) == set(range(1, 242))
     assert table["value_tier"].value_counts()["platinum"] == 50  # 5% of 1,000
-    # all survivors share (duration 7): one churn risk, the median, so every one is "at risk"
+    # all survivors share (duration 7) one churn risk, the default threshold (the median): only risks
+    # strictly above it are "at risk", so no one is; a stated threshold at that risk marks them all
     assert table.attrs["risk_threshold"] == pytest.approx(table.loc[~table["churned"], "churn_risk"].iloc[0])
-    assert set(table.loc[~table["churned"], "segment"]) == {"top value at risk", "low value at risk"}
-    assert (table.loc[~table["churned"], "segment"] == "top value at risk").sum() == 200  # top 20% by rank
+    assert set(table.loc[~table["churned"], "segment"]) == {"top value secure", "low value secure"}
+    assert (table.loc[~table["churned"], "segment"] == "top value secure").sum() == 200  # top 20% by rank
+    stated = clvlab.predict_subscriber_value(
+        model, regular, margin_per_period=100.0, discount_rate=0.1, risk_horizon=2, risk_threshold=0.1
+    )
+    assert set(stated.loc[~stated["churned"], "segment"]) == {"top value at risk", "low value at risk"}
     later = clvlab.predict_subscriber_value(
         model, regular, margin_per_period=100.0, discount_rate=0.1, first_payment="in_one_period"
     )
