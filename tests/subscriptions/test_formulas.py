@@ -438,3 +438,30 @@ def test_simulate_refuses_fractional_periods():
         sbg.simulate(1.0, 1.0, 2.5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="whole"):
         bdw.simulate(1.0, 1.0, 1.0, -1, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(("g", "d"), [(0.704, 1.182), (2.5, 0.4)])
+def test_bdw_retention_elasticity_at_c_1_is_the_sbgs(g, d):
+    n = np.array([0.0, 3.0, 7.0])
+    np.testing.assert_allclose(
+        bdw.retention_elasticity(g, d, 1.0, 0.1, n, 0.0),
+        sbg.retention_elasticity(g, d, 0.1, n, 0.0),
+        rtol=1e-9,
+    )
+
+
+@pytest.mark.parametrize(("g", "d", "c"), [(0.9, 1.3, 1.4), (1.2, 2.0, 0.7)])
+def test_bdw_retention_elasticity_matches_a_finite_difference(g, d, c):
+    # DERL when every customer's 1 - theta is scaled by (1 + eps): S_eps(t) = (1 + eps)^(t^c) S(t),
+    # summed by brute force (5,000 terms at 10%), differentiated numerically in log(1 + eps).
+    rate, n, eps = 0.1, 4.0, 1e-5
+    t = np.arange(n + 1, n + 5001)
+    base = bdw.survival(g, d, c, t) / bdw.survival(g, d, c, n) / (1 + rate) ** (t - n - 1)
+
+    def derl(e: float) -> float:
+        return float((base * (1 + e) ** (t**c - n**c)).sum())
+
+    fd = (np.log(derl(eps)) - np.log(derl(-eps))) / (np.log1p(eps) - np.log1p(-eps))
+    assert float(bdw.retention_elasticity(g, d, c, rate, n, 0.0)) == pytest.approx(fd, rel=1e-6)
+    assert np.isnan(bdw.retention_elasticity(g, d, c, rate, n, 1.0))
+    assert np.isnan(bdw.retention_elasticity(g, d, c, 0.0, n, 0.0))

@@ -372,3 +372,16 @@ def test_polars_summary(sbg_regular, regular):
     np.testing.assert_allclose(model.params_, sbg_regular.params_, rtol=1e-10)
     out = sbg_regular.predict_p_active(pl.from_pandas(customers()), 1)
     assert out.tolist() == sbg_regular.predict_p_active(customers(), 1).tolist()
+
+
+def test_bdw_retention_elasticity_per_customer(regular):
+    model = BetaDiscreteWeibull().fit(regular, weights="weights")
+    g, d, c = model.params_.to_numpy()
+    eta = model.predict_retention_elasticity(regular, 0.1, interval=0.9, n_draws=100)
+    n, churned = regular["duration"].to_numpy(float), regular["churned"].to_numpy(float)
+    np.testing.assert_allclose(
+        eta["retention_elasticity"], bdw_formulas.retention_elasticity(g, d, c, 0.1, n, churned), rtol=1e-12
+    )
+    active = churned == 0
+    assert (eta["retention_elasticity_lower"][active] < eta["retention_elasticity"][active]).all()
+    assert eta["retention_elasticity"][~active].isna().all()

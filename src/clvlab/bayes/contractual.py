@@ -87,6 +87,15 @@ class BayesContractualModel(BayesModel):
             fn, "discounted_residual_lifetime", index, scalars, cols, interval, return_draws
         )
 
+    def predict_retention_elasticity(
+        self, data: Any, discount_rate: float, *, interval: float | None = None, return_draws: bool = False
+    ) -> Prediction:
+        """Posterior mean of each customer's retention elasticity of residual value (Fader & Hardie 2010)."""
+        index, cols = self._mle_view().validated_columns(data)
+        fn = self._bind(self.mle_class.formulas.retention_elasticity)
+        scalars = (per_period_rate(discount_rate),)
+        return self._posterior(fn, "retention_elasticity", index, scalars, cols, interval, return_draws)
+
     def subscriber_value(
         self,
         data: Any,

@@ -62,6 +62,7 @@ __all__ = [
     "loglik_and_grad",
     "loglik_grad",
     "p_active",
+    "retention_elasticity",
     "retention_rate",
     "simulate",
     "survival",
@@ -300,6 +301,54 @@ def discounted_expected_lifetime(
     """
     dr = as_float(discount_rate)
     return 1.0 + derl(gamma, delta, c, dr, 0.0, 0.0) / (1.0 + dr)
+
+
+def retention_elasticity(
+    gamma: npt.ArrayLike,
+    delta: npt.ArrayLike,
+    c: npt.ArrayLike,
+    discount_rate: npt.ArrayLike,
+    duration: npt.ArrayLike,
+    churned: npt.ArrayLike,
+) -> FloatArray:
+    r"""Retention elasticity of residual value: % change in DERL per 1% more retention, per customer.
+
+    Fader & Hardie (2010)'s elasticity with the BdW's survivor function: if every customer's
+    :math:`1 - \theta` rises by a factor :math:`1 + \epsilon`, their survival becomes
+    :math:`((1 + \epsilon)(1 - \theta))^{t^c}`, so :math:`S_\epsilon(t) = (1 + \epsilon)^{t^c} S(t)` and each
+    DERL term :math:`S(n + 1 + k) / S(n)\, z^k` is multiplied by :math:`(1 + \epsilon)^{(n + 1 + k)^c - n^c}`.
+    At :math:`\epsilon = 0`
+
+    .. math:: \eta = \frac{\sum_k w_k\, t_k}{\sum_k t_k}, \qquad
+              t_k = \frac{S(n + 1 + k)}{S(n)} z^k, \quad w_k = (n + 1 + k)^c - n^c,
+
+    which is :func:`clvlab.formulas.sbg.retention_elasticity` (:math:`w_k = k + 1`) at ``c = 1``. Summed
+    term by term (four times the terms :func:`clvlab.formulas.sbg.series_terms` needs for the DERL, the
+    weights growing like a power of ``k``); needs ``discount_rate > 0``; ``nan`` for churned customers.
+    """
+    g, d, cc, dr = as_float(gamma), as_float(delta), as_float(c), as_float(discount_rate)
+    ok, n, is_churn = valid_rows(duration, churned)
+    with np.errstate(invalid="ignore"):
+        okd = np.isfinite(dr) & (dr > 0)
+    z = 1.0 / (1.0 + np.where(okd, dr, 1.0))
+    max_terms = 4 * series_terms(z)
+
+    def core(g: FloatArray, d: FloatArray, c: FloatArray, z: FloatArray, n: FloatArray) -> FloatArray:
+        arrays = np.broadcast_arrays(g, d, c, z, n)
+        shape = arrays[0].shape
+        gf, df, cf, zf, nf = (v.reshape(-1, 1) for v in arrays)
+        base = _log_s(gf, df, cf, nf)
+        num, den = np.zeros(zf.shape), np.zeros(zf.shape)
+        block = max(1, min(max_terms, (1 << 20) // max(zf.shape[0], 1)))
+        for k0 in range(0, max_terms, block):
+            k = np.arange(k0, min(k0 + block, max_terms), dtype=np.float64)[None, :]
+            t = np.exp(_log_s(gf, df, cf, nf + 1.0 + k) - base + k * np.log(zf))
+            num += (t * ((nf + 1.0 + k) ** cf - nf**cf)).sum(axis=1, keepdims=True)
+            den += t.sum(axis=1, keepdims=True)
+        return np.asarray((num / den).reshape(shape), dtype=np.float64)
+
+    out = _grouped(core, (g, d, cc, z), n)
+    return np.where(ok & okd & ~is_churn, out, np.nan)
 
 
 def _tail_integral(g: FloatArray, d: FloatArray, c: FloatArray, n: FloatArray, m: FloatArray) -> FloatArray:

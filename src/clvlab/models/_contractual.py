@@ -34,7 +34,8 @@ class ContractualModel(BaseModel):
 
     Subclasses declare :attr:`param_names` and :attr:`formulas`, a module with ``loglik_and_grad``,
     ``survival``, ``churn_pmf``, ``retention_rate``, ``p_active``, ``expected_residual_lifetime``,
-    ``derl``, ``discounted_expected_lifetime`` and ``simulate`` taking the parameters first.
+    ``derl``, ``discounted_expected_lifetime``, ``retention_elasticity`` and ``simulate`` taking the
+    parameters first.
     """
 
     data_columns = ("duration", "churned")
@@ -274,6 +275,35 @@ class ContractualModel(BaseModel):
         d = per_period_rate(discount_rate)
         return self._with_interval(
             self.formulas.derl, "discounted_residual_lifetime", index, (d,), cols, interval, n_draws, seed
+        )
+
+    def predict_retention_elasticity(
+        self,
+        data: Any,
+        discount_rate: float,
+        *,
+        interval: float | None = None,
+        n_draws: int = 1000,
+        seed: Any = 0,
+    ) -> pd.Series | pd.DataFrame:
+        """Retention elasticity of each customer's residual value (Fader & Hardie 2010).
+
+        The % change in the discounted expected residual lifetime (hence in the residual value) when
+        every customer's ``1 - theta`` rises by 1%; see :func:`clvlab.formulas.sbg.retention_elasticity`
+        (closed form) and :func:`clvlab.formulas.bdw.retention_elasticity` (series). Needs
+        ``discount_rate > 0``; ``nan`` for churned customers; ``interval`` as :meth:`predict_p_active`.
+        """
+        index, cols = self.validated_columns(data)
+        d = per_period_rate(discount_rate)
+        return self._with_interval(
+            self.formulas.retention_elasticity,
+            "retention_elasticity",
+            index,
+            (d,),
+            cols,
+            interval,
+            n_draws,
+            seed,
         )
 
     def subscriber_value(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, ClassVar
-
-import pandas as pd
+from typing import ClassVar
 
 from clvlab.formulas import sbg as _formulas
-from clvlab.models._contractual import ContractualModel, per_period_rate
+from clvlab.models._contractual import ContractualModel
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -73,32 +71,3 @@ class ShiftedBetaGeometric(ContractualModel):
     covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {"dropout": (("delta", -1),)}
     dropout_params = ("gamma", "delta")
     formulas: ClassVar[ModuleType] = _formulas
-
-    def predict_retention_elasticity(
-        self,
-        data: Any,
-        discount_rate: float,
-        *,
-        interval: float | None = None,
-        n_draws: int = 1000,
-        seed: Any = 0,
-    ) -> pd.Series | pd.DataFrame:
-        """Retention elasticity of each customer's residual value (Fader & Hardie 2010).
-
-        The % change in the discounted expected residual lifetime (hence in the residual value) when
-        every customer's renewal probability ``1 - theta`` rises by 1%; see
-        :func:`clvlab.formulas.sbg.retention_elasticity`. Needs ``discount_rate > 0``; ``nan`` for churned
-        customers.
-        """
-        index, cols = self.validated_columns(data)
-        d = per_period_rate(discount_rate)
-        return self._with_interval(
-            self.formulas.retention_elasticity,
-            "retention_elasticity",
-            index,
-            (d,),
-            cols,
-            interval,
-            n_draws,
-            seed,
-        )
