@@ -238,3 +238,23 @@ def test_profit_curve_data_and_plot():
     assert any("90% parameter interval" in label for label in labels)
     with pytest.raises(TypeError, match="CampaignPlan"):
         plotting.plot_profit_curve_data(_table())
+
+
+def test_segments_by_value_tier_and_other_columns():
+    table = _table()
+    table["segment"] = ["platinum", "silver", "bronze", "gold"]
+    table["channel"] = ["web", "mail", "web", "mail"]
+    plan = clvlab.plan_campaign(
+        table,
+        contact_cost=5.0,
+        uplift={"platinum": 0.1, "gold": 0.1, "silver": 0.0, "bronze": 0.0},
+        margin=0.5,
+        by="segment",
+    )
+    assert plan.segments.index.tolist() == [name for name, _ in clvlab.VALUE_TIERS]
+    # silver and bronze get no uplift: only 10 (45) and 13 (15) are contacted
+    assert plan.customers["contact"].tolist() == [True, False, False, True]
+    assert plan.segments["contacted"].tolist() == [1, 1, 0, 0]
+    by_channel = clvlab.plan_campaign(table, contact_cost=5.0, uplift=0.1, margin=0.5, by="channel")
+    assert by_channel.segments.index.tolist() == ["mail", "web"]
+    assert by_channel.segments.loc["mail", "expected_incremental_profit"] == pytest.approx(5.0 + 15.0)
