@@ -316,3 +316,58 @@ def test_margin_and_predictive_bounds_from_the_command_line(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert message in err
         assert "\n" not in err
+
+
+def test_contract_job_on_the_published_cohorts_and_on_a_log(tmp_path, capsys):
+    out = tmp_path / "contract"
+    assert main(["contract", "--out-dir", str(out), "--acquisition-cost", "3", "--interval", "0.9"]) == 0
+    table = pd.read_parquet(out / "subscribers.parquet")
+    assert len(table) == 2000
+    assert {"subscriber_value", "subscriber_value_lower", "churn_risk", "segment", "value_to_cac"} <= set(
+        table
+    )
+    model = clvlab.load(out / "models" / "sbg.json")
+    # tests/references.md [SBG-FH2007-COHORTS]: the two published cohorts pooled, one sBG, 10% a year.
+    summary = pd.concat(
+        [
+            clvlab.survivors_to_summary(a, period="Y", expand=True).pipe(
+                lambda d, k=k: d.set_axis(d.index + k)
+            )
+            for k, a in (
+                (0, [1000, 631, 468, 382, 326, 289, 262, 241]),
+                (1000, [1000, 869, 743, 653, 593, 551, 517, 491]),
+            )
+        ]
+    )
+    summary.attrs["time_unit"] = "Y"
+    refit = clvlab.ShiftedBetaGeometric().fit(summary)
+    np.testing.assert_allclose(model.params_.to_numpy(), refit.params_.to_numpy(), rtol=1e-10)
+    expected = clvlab.predict_subscriber_value(refit, summary, margin_per_period=1.0, discount_rate=0.1)
+    np.testing.assert_allclose(table["subscriber_value"].to_numpy(), expected["subscriber_value"].to_numpy())
+    assert (out / "survival.png").exists()
+    assert (out / "retention.png").exists()
+    # A monthly log with an end column.
+    log = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6],
+            "started": ["2024-01-10", "2024-01-20", "2024-02-01", "2024-02-15", "2024-03-01", "2024-03-05"],
+            "cancelled": ["2024-03-01", None, "2024-02-20", None, None, "2024-06-01"],
+        }
+    )
+    path = tmp_path / "subs.csv"
+    log.to_csv(path, index=False)
+    args = ["contract", "--subscriptions", str(path), "--customer-id", "id", "--start", "started"]
+    args += ["--end", "cancelled", "--observation-end", "2024-12-31", "--out-dir", str(tmp_path / "c2")]
+    assert main([*args, "--margin-per-period", "12", "--no-plots"]) == 0
+    scored = pd.read_csv(tmp_path / "c2" / "subscribers.csv", index_col="id")
+    assert scored.loc[1, "subscriber_value"] == 0.0  # churned
+    assert scored.loc[2, "subscriber_value"] > 12.0  # the payment due now, and more
+    capsys.readouterr()
+    for extra, message in [
+        (["--margin-per-period", "-1"], "--margin-per-period must be a positive amount"),
+        (["--discount-rate", "10"], "--discount-rate is a fraction per period"),
+    ]:
+        assert main([*args, *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err
+        assert "\n" not in err

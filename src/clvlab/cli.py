@@ -1039,6 +1039,156 @@ def _report_plots(
     return paths
 
 
+#: Fader & Hardie's (2007) published cohorts (active customers after 0..7 years), the contract job's
+#: data when no log is given (tests/references.md [SBG-FH2007-COHORTS]).
+_FH2007_COHORTS = {
+    "regular": [1000, 631, 468, 382, 326, 289, 262, 241],
+    "high end": [1000, 869, 743, 653, 593, 551, 517, 491],
+}
+_CONTRACT_MODELS = {"sbg": "ShiftedBetaGeometric", "bdw": "BetaDiscreteWeibull"}
+
+
+def _contract_summary(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+    """The subscribers' summary (duration, churned, cohort) of ``--subscriptions``, or FH2007's cohorts."""
+    import clvlab
+
+    if args.subscriptions is None:
+        parts: list[pd.DataFrame] = []
+        for name, active in _FH2007_COHORTS.items():
+            part = clvlab.survivors_to_summary(active, period="Y", expand=True)
+            parts.append(part.assign(cohort=name).set_axis(part.index + len(parts) * 1000))
+        summary = pd.concat(parts)
+        summary.index.name = "customer_id"
+        summary.attrs["time_unit"] = "Y"
+        return summary, "Fader & Hardie's (2007) regular and high-end cohorts (2,000 customers, 7 years)"
+    log = _read_table(Path(args.subscriptions), "subscriptions", args)
+    kw: dict[str, Any] = {
+        "customer_id": args.customer_id,
+        "start": args.start,
+        "end": args.end,
+        "period": args.period,
+        "observation_end": args.observation_end,
+        "multiple": args.multiple,
+    }
+    if args.date_format is not None:
+        kw["date_format"] = args.date_format
+    summary = clvlab.subscription_summary(log, **kw)
+    summary = summary.assign(cohort=summary["cohort"].astype(str))
+    return summary, str(args.subscriptions)
+
+
+def _cohort_survivors(summary: pd.DataFrame, cohort: Any) -> list[float]:
+    """Active customers of one cohort after 0, 1, ... periods, up to the tenure all of them were observed."""
+    part = summary[summary["cohort"] == cohort]
+    duration = part["duration"].to_numpy()
+    churned = part["churned"].to_numpy(dtype=bool)
+    # Observed through tenure n: every customer churned by then or still active at n or later.
+    open_ = duration[~churned]
+    n = int(open_.min()) if len(open_) else int(duration.max())
+    return [float(np.sum((duration > t) | (~churned & (duration >= t)))) for t in range(n + 1)]
+
+
+def _cmd_contract(args: argparse.Namespace) -> int:
+    """``clvlab contract``: subscribers' retention, residual value, targeting table and saved model."""
+    import clvlab
+
+    if not (args.margin_per_period > 0 and math.isfinite(args.margin_per_period)):
+        raise DataError(f"--margin-per-period must be a positive amount, got {args.margin_per_period:g}")
+    if args.discount_rate is not None:
+        rate = _number(float(args.discount_rate), "--discount-rate")
+        if not 0 <= rate <= 1:
+            raise DataError(f"--discount-rate is a fraction per period in [0, 1], e.g. 0.01; got {rate:g}")
+    if args.interval is not None and not 0 < _number(float(args.interval), "--interval") < 1:
+        raise DataError(f"--interval must lie strictly between 0 and 1, e.g. 0.9; got {args.interval:g}")
+    cost = None
+    if args.acquisition_cost is not None:
+        cost = _number(float(args.acquisition_cost), "--acquisition-cost")
+        if not (0 <= cost < math.inf):
+            raise DataError(f"--acquisition-cost must be finite and non-negative, got {cost:g}")
+    out = Path(args.out_dir)
+    models_dir = Path(args.models_dir) if args.models_dir is not None else out / "models"
+    _check_output_dir(out, "--out-dir")
+    _check_output_dir(models_dir, "--models-dir")
+    summary, source = _step("summarising subscriptions", lambda: _contract_summary(args))
+    unit = summary.attrs["time_unit"]
+    if args.discount_rate is None:  # 10% a year, compounded per period
+        rate = 1.10 ** (1.0 / {**_YEAR, "Q": 4.0}[unit]) - 1.0
+    print(f"clvlab {clvlab.__version__}: subscriptions job on {source}")
+    churned = int(summary["churned"].sum())
+    print(f"  {len(summary):,} subscribers, {churned:,} churned, period {unit!r}")
+    cls = getattr(clvlab, _CONTRACT_MODELS[args.model_kind])
+    kw = (
+        {}
+        if args.churn_covariates is None
+        else {"dropout_covariates": _covariate_spec(args.churn_covariates, "--churn-covariates")}
+    )
+    model = _step(f"fitting {cls.__name__}", lambda: cls(**kw).fit(summary))
+    print(model.summary().round(4).to_string())
+    table = _step(
+        "valuing subscribers",
+        lambda: clvlab.predict_subscriber_value(
+            model,
+            summary,
+            margin_per_period=float(args.margin_per_period),
+            discount_rate=rate,
+            first_payment=args.first_payment,
+            high_value_share=float(args.high_value_share),
+            acquisition_cost=cost,
+            interval=args.interval,
+        ),
+    )
+    if np.isinf(table["subscriber_value"].to_numpy()).any():
+        raise DataError(
+            f"the expected residual lifetime is unbounded without discounting ({cls.__name__}'s churn "
+            "probabilities fall so fast with tenure that the expected lifetime is infinite): pass a "
+            "positive --discount-rate"
+        )
+    written = [_write_table(table, out / "subscribers.csv"), _write_table(table, out / "subscribers.parquet")]
+    print(
+        f"\nresidual value: margin {args.margin_per_period:g} per {unit!r} period x discounted expected "
+        f"residual lifetime at {100 * rate:g}% per period (first payment {args.first_payment}); "
+        "top subscribers:"
+    )
+    print(table.sort_values("value_rank").head(args.top).round(3).to_string())
+    segments = clvlab.segment_summary(table)
+    print("\nsubscriber segments:")
+    print(segments.round(3).to_string())
+    for name, _, action in clvlab.SUBSCRIBER_SEGMENTS:
+        print(f"  {name}: {action}")
+    written.append(_write_table(segments, out / "subscriber_segments.csv"))
+    if not args.no_plots and not model.has_covariates:
+        written += _step("drawing retention plots", lambda: _contract_plots(model, summary, out))
+    models_dir.mkdir(parents=True, exist_ok=True)
+    written.append(Path(model.save(models_dir / f"{args.model_kind}.json")))
+    print("\nwrote:")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def _contract_plots(model: Any, summary: pd.DataFrame, out: Path) -> list[Path]:
+    """Observed vs fitted survival and retention of the earliest cohort (the longest observed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from clvlab.plotting import plot_retention
+
+    cohort = sorted(summary["cohort"].unique())[0]
+    active = _cohort_survivors(summary, cohort)
+    paths = []
+    for kind in ("survival", "retention"):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        plot_retention(model, active, kind=kind, horizon=len(active) + 4, ax=ax)
+        ax.set_title(f"{ax.get_title()}: cohort {cohort}")
+        path = out / f"{kind}.png"
+        write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))  # noqa: B023
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
 def _write_summary(summary: pd.DataFrame, path: Path) -> Path:
     """Write a summary with its time unit: a ``time_unit`` column (CSV and Parquet) and, in Parquet, attrs."""
     unit = summary.attrs.get("time_unit")
@@ -1368,7 +1518,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="clvlab",
         description="Probabilistic customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,fit,predict,summary}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,fit,predict,summary,contract}")
     raw = argparse.RawDescriptionHelpFormatter
 
     run = sub.add_parser(
@@ -1503,7 +1653,86 @@ def _parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("models", nargs="+", help="saved model files")
     summary.set_defaults(func=_cmd_summary)
+    _add_contract_parser(sub, raw)
     return parser
+
+
+def _add_contract_parser(sub: Any, raw: type[argparse.HelpFormatter]) -> None:
+    contract = sub.add_parser(
+        "contract",
+        help="subscriptions: retention models (sBG, BdW), residual value and a subscriber table",
+        formatter_class=raw,
+        epilog="examples:\n"
+        "  clvlab contract              # Fader & Hardie's (2007) two cohorts, into clvlab-output/contract\n"
+        "  clvlab contract --subscriptions subs.csv --start started --end cancelled --period M \\\n"
+        "      --margin-per-period 12 --discount-rate 0.01 --acquisition-cost 60 --interval 0.9\n"
+        "      # one row per subscription (end empty while active); value = margin x discounted\n"
+        "      # expected residual lifetime; churn risk over the next renewal",
+    )
+    g = contract.add_argument_group("subscription log")
+    g.add_argument(
+        "--subscriptions",
+        help="CSV or Parquet log, one row per subscription (default: Fader & Hardie's 2007 cohorts)",
+    )
+    g.add_argument("--customer-id", default="customer_id", help="customer id column (default: %(default)s)")
+    g.add_argument("--start", default="start", help="start date column (default: %(default)s)")
+    g.add_argument("--end", default="end", help="end date column, empty while active (default: %(default)s)")
+    g.add_argument("--period", default="M", help="contract period: D, W, M, Q or Y (default: %(default)s)")
+    g.add_argument("--observation-end", help="last day observed (default: the log's latest date)")
+    g.add_argument(
+        "--multiple",
+        choices=["refuse", "first"],
+        default="refuse",
+        help="customers with several subscriptions: refuse, or keep the first (default: %(default)s)",
+    )
+    g.add_argument("--date-format", help="strftime format of the dates, e.g. %%d/%%m/%%Y")
+    g.add_argument("--sep", default=",", help="CSV field separator (default: ,)")
+    g.add_argument("--decimal", default=".", help="CSV decimal mark (default: .)")
+    g = contract.add_argument_group("model and value")
+    g.add_argument(
+        "--model-kind",
+        choices=sorted(_CONTRACT_MODELS),
+        default="sbg",
+        help="sbg: shifted beta-geometric (Fader & Hardie 2007); bdw: beta-discrete-Weibull (default: sbg)",
+    )
+    g.add_argument(
+        "--churn-covariates",
+        help="covariates of the churn process: a formula ('~ plan + region') or comma-separated columns "
+        "of the log",
+    )
+    g.add_argument(
+        "--margin-per-period", type=float, default=1.0, help="margin per subscriber and period (default: 1)"
+    )
+    g.add_argument(
+        "--discount-rate",
+        type=float,
+        help="discount rate per period, a fraction (default: 10%% a year compounded per period, e.g. "
+        "0.008 a month)",
+    )
+    g.add_argument(
+        "--first-payment",
+        choices=["now", "next"],
+        default="now",
+        help="'now': an active subscriber's next payment is due now (undiscounted); 'next': one period "
+        "from now (default: now)",
+    )
+    g.add_argument("--interval", type=float, help="add value bounds at this level, e.g. 0.9")
+    g.add_argument("--acquisition-cost", help="cost of acquiring a subscriber: adds value_to_cac")
+    g.add_argument(
+        "--high-value-share",
+        type=float,
+        default=0.2,
+        help="share of subscribers, by value, that count as high value (default: 0.2)",
+    )
+    contract.add_argument(
+        "--out-dir",
+        default=str(Path(_OUT_DIR) / "contract"),
+        help="folder for the table, segments and plots (default: %(default)s)",
+    )
+    contract.add_argument("--models-dir", help="folder for the model file (default: OUT_DIR/models)")
+    contract.add_argument("--top", type=int, default=10, help="rows of the table to print (default: 10)")
+    contract.add_argument("--no-plots", action="store_true", help="skip the retention plots")
+    contract.set_defaults(func=_cmd_contract)
 
 
 def _one_line(exc: BaseException) -> str:
