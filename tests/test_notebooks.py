@@ -22,6 +22,8 @@ from tests._notebook_numbers import quoted_numbers, unprinted_quotes
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+#: Notebooks whose quoted figures come from MCMC draws, which differ between the PyMC stacks.
+SAMPLED = {"bayesian.ipynb"}
 EXPECTED = {
     "quickstart.ipynb",
     "bayesian.ipynb",
@@ -138,6 +140,13 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    committed = str(nb.metadata.get("language_info", {}).get("version", ""))  # before nbclient rewrites it
     executed = _execute(nb, tmp_path)
     assert all(cell.execution_count for cell in executed.cells if cell.cell_type == "code")
+    here = f"{sys.version_info.major}.{sys.version_info.minor}."
+    if path.name in SAMPLED and not committed.startswith(here):
+        # Posterior draws differ between the PyMC stacks (PyMC 5 on 3.11, PyMC 6 on 3.12+): the text
+        # quotes the stack the notebook was executed on, whose committed outputs were checked above
+        # (test_notebook_is_committed_with_its_outputs); here it must run, not reproduce those draws.
+        return
     _check_quoted_numbers(executed, path.name, "re-executed")
