@@ -293,8 +293,11 @@ def _channel_costs(items: Sequence[str]) -> dict[str, float]:
     return costs
 
 
-def _segment_kwargs(args: argparse.Namespace, index: pd.Index) -> dict[str, Any]:
-    """Acquisition cost and action-segment arguments of predict_customer_value from the options."""
+def _cost_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, float], Path | None]:
+    """Segment keywords (a CAC given as a number among them), the channel costs, a cost file's path or None.
+
+    Shared by both engines; each reads a cost file its own way.
+    """
     kw: dict[str, Any] = {
         "high_value_share": float(args.high_value_share),
         "active_threshold": float(args.active_threshold),
@@ -310,8 +313,15 @@ def _segment_kwargs(args: argparse.Namespace, index: pd.Index) -> dict[str, Any]
             raise DataError("--channel-cost needs --acquisition-cost FILE, a table with a 'channel' column")
         if number is not None:
             kw["acquisition_cost"] = number
+        return kw, channel_costs, None
+    return kw, channel_costs, Path(source)
+
+
+def _segment_kwargs(args: argparse.Namespace, index: pd.Index) -> dict[str, Any]:
+    """Acquisition cost and action-segment arguments of predict_customer_value from the options."""
+    kw, channel_costs, path = _cost_options(args)
+    if path is None:
         return kw
-    path = Path(source)
     costs = _read_table(path, "acquisition cost", args)
     if args.customer_id not in costs.columns:
         raise DataError(
@@ -730,23 +740,9 @@ def _spark_costs(spark: Any, summary: Any, args: argparse.Namespace) -> tuple[An
     """The summary with the acquisition costs of ``--acquisition-cost FILE`` joined, and the keywords."""
     from pyspark.sql import functions as sf
 
-    kw: dict[str, Any] = {
-        "high_value_share": float(args.high_value_share),
-        "active_threshold": float(args.active_threshold),
-    }
-    channel_costs = _channel_costs(args.channel_cost)
-    source = args.acquisition_cost
-    try:
-        number = float(source) if source is not None else None
-    except ValueError:
-        number = None
-    if source is None or number is not None:
-        if channel_costs:
-            raise DataError("--channel-cost needs --acquisition-cost FILE, a table with a 'channel' column")
-        if number is not None:
-            kw["acquisition_cost"] = number
+    kw, channel_costs, path = _cost_options(args)
+    if path is None:
         return summary, kw
-    path = Path(source)
     costs = _spark_read(spark, path, "acquisition cost", args)
     column = "channel" if channel_costs else "acquisition_cost"
     for needed in (args.customer_id, column):
