@@ -30,6 +30,20 @@ class ModifiedBetaGeo(TransactionModel):
     ----------
     params_ : pandas.Series
         ``r``, ``alpha``, ``a``, ``b``.
+
+    Notes
+    -----
+    Covariates (``purchase_covariates=``, ``dropout_covariates=``; :mod:`clvlab.covariates`) give customer i
+    ``alpha_i = alpha exp(-g_p' z_i)`` (a positive coefficient: more purchases) and ``a_i = a exp(g_d'
+    z_i)``, ``b_i = b exp(g_d' z_i)`` (Fader & Hardie's note "Incorporating Time-Invariant Covariates into
+    the Pareto/NBD and BG/NBD Models", 2007, with one drop-out coefficient vector for both, as R's CLVTools;
+    pymc-marketing gives ``a`` and ``b`` separate ones). The drop-out coefficients scale ``a`` and ``b`` by
+    one factor, so they leave the mean drop-out probability, ``E[p] = a / (a + b)``, unchanged and change
+    its concentration ``a + b``: a positive coefficient concentrates p around its mean, which lowers the
+    chance of surviving several purchases, ``E[(1 - p)^k]`` for k >= 2 (Jensen's inequality), so the
+    expected number of purchases before drop-out falls while the chance of dropping out at any one
+    opportunity does not move. Where an attribute should shift the drop-out rate itself, the Pareto/NBD's
+    ``beta_i`` is the lever.
     """
 
     param_names = ("r", "alpha", "a", "b")
