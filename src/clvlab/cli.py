@@ -389,12 +389,18 @@ def _fit_models(summary: pd.DataFrame, args: argparse.Namespace) -> tuple[Any, A
     import clvlab
 
     cls = getattr(clvlab, _MODELS[args.model_kind])
-    specs: dict[str, Any] = getattr(args, "covariate_specs", {})
-    kw = {f"{p}_covariates": spec for p, spec in specs.items() if p != "spend"}
-    spend_kw = {"spend_covariates": specs["spend"]} if "spend" in specs else {}
+    kw, spend_kw = _covariate_kwargs(args)
     transaction = _step(f"fitting {cls.__name__}", lambda: cls(**kw).fit(summary))
     spend = _step("fitting GammaGamma", lambda: clvlab.GammaGamma(**spend_kw).fit(summary))
     return transaction, spend
+
+
+def _covariate_kwargs(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The transaction model's and the spend model's covariate keywords from the options."""
+    specs: dict[str, Any] = getattr(args, "covariate_specs", {})
+    kw = {f"{p}_covariates": spec for p, spec in specs.items() if p != "spend"}
+    spend_kw = {"spend_covariates": specs["spend"]} if "spend" in specs else {}
+    return kw, spend_kw
 
 
 def _covariate_note(model: Any) -> str:
@@ -462,7 +468,8 @@ def _check_covariate_options(args: argparse.Namespace) -> None:
                 "--customers FILE is read for covariates only: add --purchase-covariates, "
                 "--dropout-covariates or --spend-covariates, e.g. --purchase-covariates '~ channel'"
             )
-        _check_input_file(Path(args.customers), "customers")
+        if not (getattr(args, "engine", "pandas") == "spark" and Path(args.customers).is_dir()):
+            _check_input_file(Path(args.customers), "customers")  # Spark also reads a Parquet folder
     args.covariate_specs = specs
 
 
@@ -759,6 +766,54 @@ def _spark_costs(spark: Any, summary: Any, args: argparse.Namespace) -> tuple[An
     return summary.join(costs, args.customer_id, "left"), kw
 
 
+#: Customers of the summary on which the Spark engine builds the covariate designs before fitting (to refuse a
+#: bad formula early; the fits build them on the distinct rows).
+_SPARK_DESIGN_CHECK_ROWS = 10_000
+
+
+def _spark_join_customers(summary: Any, customers: Any, args: argparse.Namespace) -> Any:
+    """The Spark summary with the ``--customers`` attributes joined, refused as the pandas engine does.
+
+    One row per customer of the summary is needed: duplicated ids, attribute columns the summary already
+    holds and customers without a row are DataErrors naming an example (each checked by a Spark query).
+    """
+    from pyspark.sql import functions as sf
+
+    from clvlab.spark._common import plain
+
+    where = f"--customers {args.customers}"
+    ident = args.customer_id
+    if ident not in customers.columns:
+        raise DataError(
+            f"{where}: no customer id column {ident!r} (set it with --customer-id); "
+            f"columns: {customers.columns}"
+        )
+    clash = [c for c in customers.columns if c != ident and c in summary.columns]
+    if clash:
+        raise DataError(f"{where}: column(s) {clash} that the summary already holds; rename or drop them")
+    customers = customers.withColumn(ident, sf.col(ident).cast(summary.schema[ident].dataType))
+    dup = customers.groupBy(ident).count().filter(sf.col("count") > 1)
+    first = dup.agg(sf.count(sf.lit(1)).alias("n"), sf.min(ident).alias("id")).first()
+    if first is not None and first["n"]:
+        raise DataError(
+            f"{where}: {first['n']} duplicated customer id(s), e.g. {plain(first['id'])!r}: one row per "
+            "customer is needed"
+        )
+    marker = "__clvlab_has_attributes"
+    joined = summary.join(customers.withColumn(marker, sf.lit(True)), ident, "left")
+    missing = (
+        joined.filter(sf.col(marker).isNull())
+        .agg(sf.count(sf.lit(1)).alias("n"), sf.min(ident).alias("id"))
+        .first()
+    )
+    if missing is not None and missing["n"]:
+        raise DataError(
+            f"{where}: {missing['n']} customer(s) of the summary have no row in it, e.g. customer id "
+            f"{plain(missing['id'])!r} (check that the ids have the same type, e.g. int vs str)"
+        )
+    return joined.drop(marker)
+
+
 def _replace_folder(write: Callable[[Path], None], path: Path) -> Path:
     """Write a folder (a Spark output) beside ``path`` and move it into place once it is complete."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -782,8 +837,12 @@ def _spark_holdout(split: Any, args: argparse.Namespace, calibration_end: str) -
     from clvlab import spark as cs
 
     cls = getattr(clvlab, _MODELS[args.model_kind])
-    transaction = _step(f"fitting {cls.__name__} on the calibration period", lambda: cs.fit(cls(), split))
-    spend = _step("fitting GammaGamma on the calibration period", lambda: cs.fit(clvlab.GammaGamma(), split))
+    kw, spend_kw = _covariate_kwargs(args)
+    transaction = _step(f"fitting {cls.__name__} on the calibration period", lambda: cs.fit(cls(**kw), split))
+    spend = _step(
+        "fitting GammaGamma on the calibration period",
+        lambda: cs.fit(clvlab.GammaGamma(**spend_kw), split),
+    )
     n = transaction.n_customers_
     sample = (
         split
@@ -808,15 +867,6 @@ def _parameter_table(*models: Any) -> pd.DataFrame:
 
 def _cmd_run_spark(args: argparse.Namespace) -> int:
     """``clvlab run --engine spark``: the main job with the summary, fit and scoring in Spark."""
-    if args.customers is not None or any(getattr(args, f"{p}_covariates") for p, _ in _COVARIATE_OPTIONS):
-        raise DataError(
-            "--engine spark does not take covariates yet (--customers, --*-covariates); use clvlab.spark "
-            "from Python (fit and predict_customer_value take covariate models) or the pandas engine"
-        )
-    if args.margin is not None or args.interval_kind != "parameter":
-        raise DataError(
-            "--engine spark does not take --margin or --interval-kind predictive yet; use the pandas engine"
-        )
     _check_log_options(args, folders=True)
     _resolve_value_options(args, args.time_unit)
     _channel_costs(args.channel_cost)
@@ -826,6 +876,7 @@ def _cmd_run_spark(args: argparse.Namespace) -> int:
     _check_output_dir(models_dir, "--models-dir")
     if args.top < 0:
         raise DataError(f"--top must be a non-negative number of rows, got {args.top}")
+    _check_covariate_options(args)
     spark, started = _spark_session(args)
     try:
         with warnings.catch_warnings():
@@ -854,6 +905,10 @@ def _spark_job(spark: Any, args: argparse.Namespace, out: Path, models_dir: Path
         lambda: cs.rfm_summary(log, **log_kw, drop_after_end=args.observation_end is not None),
     )
     summary, kwargs = _spark_costs(spark, summary, args)
+    customers = None
+    if args.customers is not None:
+        customers = _spark_read(spark, Path(args.customers), "customers", args)
+        summary = _spark_join_customers(summary, customers, args)
     summary = summary.persist(StorageLevel.MEMORY_AND_DISK)  # read by the fits, the checks and the scoring
     split = None
     try:
@@ -862,18 +917,28 @@ def _spark_job(spark: Any, args: argparse.Namespace, out: Path, models_dir: Path
             f"  {totals['n']:,} customers, {int(totals['x']):,} repeat purchases, time unit "
             f"{args.time_unit!r}"
         )
+        if customers is not None:
+            # A bad formula fails here, before any fit (designs built on the first customers).
+            _check_covariates(summary.limit(_SPARK_DESIGN_CHECK_ROWS).toPandas(), args)
+            print(f"  customer attributes joined from {args.customers}")
         calibration_end = _calibration_end(args)
         if calibration_end is not None:
             split = _step(
                 f"splitting at {calibration_end} (calibration / holdout) in Spark",
                 lambda: cs.calibration_holdout_split(log, **log_kw, calibration_end=_calibration_day(args)),
-            ).persist(StorageLevel.MEMORY_AND_DISK)  # read by two fits and the sample
+            )
+            if customers is not None:
+                split = _spark_join_customers(split, customers, args)
+            split = split.persist(StorageLevel.MEMORY_AND_DISK)  # read by two fits and the sample
         cls = getattr(clvlab, _MODELS[args.model_kind])
-        transaction = _step(f"fitting {cls.__name__} on distinct rows", lambda: cs.fit(cls(), summary))
-        spend = _step("fitting GammaGamma on distinct rows", lambda: cs.fit(clvlab.GammaGamma(), summary))
+        kw, spend_kw = _covariate_kwargs(args)
+        transaction = _step(f"fitting {cls.__name__} on distinct rows", lambda: cs.fit(cls(**kw), summary))
+        spend = _step(
+            "fitting GammaGamma on distinct rows", lambda: cs.fit(clvlab.GammaGamma(**spend_kw), summary)
+        )
         _print_models(transaction, spend)
         print()
-        table = cs.predict_customer_value(transaction, spend, summary, **_value_kwargs(args), **kwargs)
+        table = cs.predict_customer_value(transaction, spend, summary, **_table_kwargs(args), **kwargs)
         target = out / "targeting.parquet"
         written = [
             _step(

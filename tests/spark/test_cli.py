@@ -68,13 +68,64 @@ def test_run_on_csv_with_text_dates_holdout_and_channel_costs(spark, cdnow_log, 
     assert (out / "models" / "bgnbd.json").is_file()
 
 
+def test_run_with_covariates_and_margin_equals_pandas(spark, cdnow_log, tmp_path, capsys):
+    # Cohort covariates from a --customers file, profit at a 30% margin, 80% parameter bounds.
+    log_file = tmp_path / "log.parquet"
+    cdnow_log.to_parquet(log_file)
+    first = cdnow_log.groupby("customer_id")["date"].min()
+    customers = pd.DataFrame(
+        {"customer_id": first.index, "cohort": first.dt.month.map({1: "Jan", 2: "Feb", 3: "Mar"}).to_numpy()}
+    )
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    out = tmp_path / "out"
+    argv = ["run", "--engine", "spark", "--transactions", str(log_file), "--time-unit", "W"]
+    argv += ["--customers", str(tmp_path / "customers.csv"), "--purchase-covariates", "~ cohort"]
+    argv += ["--dropout-covariates", "cohort", "--margin", "0.3", "--interval", "0.8"]
+    argv += ["--out-dir", str(out), "--calibration-end", "1997-09-30"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "customer attributes joined from" in printed
+    assert "holdout check" in printed
+    bg = clvlab.load(out / "models" / "bgnbd.json")
+    gg = clvlab.load(out / "models" / "gamma_gamma.json")
+    summary = clvlab.rfm_summary(
+        cdnow_log, monetary_value="amount", time_unit="W", customers=customers.set_index("customer_id")
+    )
+    expected_model = clvlab.BetaGeo(purchase_covariates="~ cohort", dropout_covariates=["cohort"]).fit(
+        summary
+    )
+    np.testing.assert_allclose(bg.params_.to_numpy(), expected_model.params_.to_numpy(), rtol=1e-9)
+    value = {"horizon": 52.0, "discount_rate": 0.1, "discount_period": 52.0, "margin": 0.3}
+    value |= {"interval": 0.8}
+    expected = clvlab.predict_customer_value(bg, gg, summary, **value)
+    table = spark.read.parquet(str(out / "targeting.parquet")).toPandas().set_index("customer_id")
+    assert_same_table(table.sort_index(), expected)
+    tiers = pd.read_csv(out / "segments.csv", index_col="segment")
+    pd.testing.assert_frame_equal(tiers, clvlab.segment_summary(expected), check_exact=False, rtol=1e-9)
+
+    def refused(frame: pd.DataFrame) -> str:
+        frame.to_csv(tmp_path / "bad.csv", index=False)
+        bad = [*argv[: argv.index("--customers") + 1], str(tmp_path / "bad.csv")]
+        bad += argv[argv.index("--customers") + 2 :]
+        assert main(bad) == 2
+        return capsys.readouterr().err
+
+    assert "2 duplicated customer id(s), e.g. 1" in refused(pd.concat([customers.head(2), customers]))
+    assert "1 customer(s) of the summary have no row in it, e.g. customer id 5" in refused(
+        customers[customers["customer_id"] != 5]
+    )
+    assert "already holds" in refused(customers.assign(frequency=1))
+    assert main([*argv, "--interval-kind", "predictive"]) == 2
+    assert "parameter bounds only" in capsys.readouterr().err
+
+
 def test_spark_engine_errors_are_one_line(spark, tmp_path, monkeypatch, capsys):
     def run(*extra: str) -> str:
         assert main(["run", "--out-dir", str(tmp_path / "o"), *extra]) == 2
         return capsys.readouterr().err
 
     assert "--spark-master is for --engine spark" in run("--spark-master", "local[1]")
-    assert "does not take covariates" in run("--engine", "spark", "--purchase-covariates", "x")
+    assert "need --customers FILE" in run("--engine", "spark", "--purchase-covariates", "x")
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # as without the extra
     assert 'pip install "clvlab[spark]"' in run("--engine", "spark")
     monkeypatch.undo()

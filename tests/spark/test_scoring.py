@@ -91,6 +91,41 @@ def test_intervals_channels_and_small_batches_across_partitions(spark, spark_sum
     assert_same_table(to_pandas(table), expected)
 
 
+def test_profit_tables_equal_pandas_and_predictive_bounds_are_refused(spark_summary, cdnow_summary, models):
+    # A margin per customer (a column) and a flat one; bounds, CLV:CAC and segments on profit.
+    bg, _, gg = models
+    ids = cdnow_summary.index.to_numpy()
+    rates = np.where(ids % 2 == 0, 0.3, 0.5)
+    options = {**VALUE, "interval": 0.8, "n_draws": 30, "seed": 2}
+    with_margin = spark_summary.withColumn(
+        "m", sf.when(sf.col("customer_id") % 2 == 0, 0.3).otherwise(0.5)
+    ).repartition(3)
+    table = cs.predict_customer_value(bg, gg, with_margin, **options, margin="m", acquisition_cost=2.0)
+    expected = clvlab.predict_customer_value(
+        bg, gg, cdnow_summary.assign(m=rates), **options, margin="m", acquisition_cost=2.0
+    )
+    assert "clv_profit_to_cac" in expected.columns
+    assert "clv" not in expected.columns
+    assert_same_table(to_pandas(table), expected)
+    assert cs.table_settings(table) == {k: v for k, v in expected.attrs.items() if k != "segment_note"}
+    for by in ("segment", "action_segment"):
+        pd.testing.assert_frame_equal(
+            cs.segment_summary(table, by), clvlab.segment_summary(expected, by), check_exact=False, rtol=1e-9
+        )
+    flat = cs.predict_customer_value(bg, gg, spark_summary, **VALUE, margin=0.25)
+    assert_same_table(
+        to_pandas(flat), clvlab.predict_customer_value(bg, gg, cdnow_summary, **VALUE, margin=0.25)
+    )
+    bad = spark_summary.withColumn("m", sf.when(sf.col("customer_id") == 7, 1.5).otherwise(0.3))
+    with pytest.raises(DataError, match=r"margin column 'm' must hold rates in \(0, 1\].*customer id 7"):
+        cs.predict_customer_value(bg, gg, bad, **VALUE, margin="m")
+    with pytest.raises(DataError, match="margin must be a rate"):
+        cs.predict_customer_value(bg, gg, spark_summary, **VALUE, margin=30)
+    # Simulated (predictive) CLV bounds would depend on each customer's partition: refused, with the way out.
+    with pytest.raises(DataError, match=r"parameter bounds only.*pandas summary"):
+        cs.predict_customer_value(bg, gg, spark_summary, **options, interval_kind="predictive")
+
+
 def test_time_unit_is_checked_and_survives_parquet(spark, spark_summary, models, tmp_path):
     bg, _, gg = models
     spark_summary.write.parquet(str(tmp_path / "summary"))

@@ -190,6 +190,8 @@ def _check_arguments(
         row[cost_columns[0]] = next(iter(cost), "")
     elif cost_columns:
         row[cost_columns[0]] = 0.0
+    if isinstance(options.get("margin"), str):
+        row[options["margin"]] = 1.0  # a valid rate (the column's values are checked by _validate)
     probe = pd.DataFrame({k: [v] for k, v in row.items()}, index=pd.Index([0], name="customer_id"))
     probe.attrs["time_unit"] = getattr(transaction_model, "time_unit_", None)
     with warnings.catch_warnings():
@@ -203,6 +205,7 @@ def _validate(
     models: list[Any],
     acquisition_cost: Any,
     channel: str | None,
+    margin: Any = None,
 ) -> int:
     """Check the summary with one aggregate query, as the models check a pandas one; return its size."""
     checks: list[tuple[str, Column]] = []
@@ -246,6 +249,17 @@ def _validate(
         checks.append(("acquisition costs must be finite and non-negative", not_finite(cost) | (cost < 0)))
     if channel is not None:
         checks.append(("channel is missing", sf.col(channel).isNull()))
+    if isinstance(margin, str):
+        if not is_numeric(summary, margin):
+            dtype = summary.schema[margin].dataType.simpleString()
+            raise DataError(f"margin column {margin!r} must hold numbers (rates in (0, 1]), got {dtype}")
+        rate = sf.col(margin).cast("double")
+        checks.append(
+            (
+                f"margin column {margin!r} must hold rates in (0, 1] (0.3 for 30%)",
+                not_finite(rate) | (rate <= 0) | (rate > 1),
+            )
+        )
     ident = sf.col(customer_id)
     aggregates = [sf.count(sf.lit(1)).alias("n"), sf.count_distinct(ident).alias("ids")]
     aggregates.append(sf.count_if(ident.isNull()).alias("null_ids"))
@@ -312,8 +326,10 @@ def predict_customer_value(
     discount_period: float = 1.0,
     method: str = "continuous",
     interval: float | None = None,
+    interval_kind: str = "parameter",
     n_draws: int = 200,
     seed: int = 0,
+    margin: float | str | None = None,
     acquisition_cost: Any = None,
     channel: str | None = None,
     high_value_share: float = 0.2,
@@ -333,6 +349,14 @@ def predict_customer_value(
     horizon, discount_rate, discount_period, method, interval, n_draws, seed, high_value_share, \
 active_threshold
         As in :func:`clvlab.predict_customer_value`.
+    interval_kind : {"parameter"}
+        Parameter bounds only. Predictive CLV bounds are simulated per batch of customers, so on Spark
+        a customer's bounds would depend on the partition it lands in: they are refused here (score a
+        pandas summary for them).
+    margin : float or str, optional
+        Profit margin on revenue: a rate in (0, 1] or the name of a column of ``summary`` with each
+        customer's rate. With it the value column is ``clv_profit`` (``margin`` and ``clv_revenue`` added;
+        ranks, tiers, segments and CLV:CAC on profit), as in :func:`clvlab.predict_customer_value`.
     acquisition_cost : float, str or mapping, optional
         A number, the name of a column of ``summary``, or a mapping channel -> cost with ``channel``.
     channel : str, optional
@@ -349,9 +373,11 @@ active_threshold
         The customer id and the columns of the pandas table, in its order: ``p_alive``,
         ``expected_purchases`` (finite horizons), ``discounted_purchases``, ``expected_spend``, ``clv``
         (``clv_lower``, ``clv_upper``), ``clv_rank``, ``clv_percentile``, ``segment``, ``action_segment``
-        (``channel``, ``acquisition_cost``, ``clv_to_cac``, ``payback_horizon``). Equal to the pandas
-        table of the same summary. The table's settings (time unit, horizon, rates, thresholds) are in
-        the ``clv`` column's metadata. Lazy: nothing is scored until an action runs.
+        (``channel``, ``acquisition_cost``, ``clv_to_cac``, ``payback_horizon``); with ``margin``,
+        ``margin``, ``clv_revenue`` and ``clv_profit`` (its bounds, ``clv_profit_to_cac``) in place of
+        ``clv``. Equal to the pandas table of the same summary. The table's settings (time unit, horizon,
+        rates, thresholds, value column and basis) are in the value column's metadata. Lazy: nothing is
+        scored until an action runs.
 
     Raises
     ------
@@ -372,6 +398,12 @@ active_threshold
     (customer id, CLV) pairs on one executor. The pandas table's degenerate-segments note is not computed
     (it needs a pass over the scored table).
     """
+    if interval_kind != "parameter":
+        raise DataError(
+            f"interval_kind={interval_kind!r}: Spark scoring gives parameter bounds only; predictive CLV "
+            "bounds are simulated batch by batch, so a customer's would depend on its partition. Use "
+            "interval_kind='parameter', or clvlab.predict_customer_value on a pandas summary"
+        )
     t_md = model_draws(transaction_model, "transaction", "transaction_model")
     s_md = model_draws(spend_model, "spend", "spend_model")
     options = {
@@ -380,14 +412,18 @@ active_threshold
         "discount_period": discount_period,
         "method": method,
         "interval": interval,
+        "interval_kind": interval_kind,
         "n_draws": n_draws,
         "seed": seed,
+        "margin": margin,
         "acquisition_cost": acquisition_cost,
         "channel": channel,
         "high_value_share": high_value_share,
         "active_threshold": active_threshold,
     }
     cost_columns, with_channel = _cost_columns(acquisition_cost, channel)
+    if isinstance(margin, str):
+        cost_columns = [*cost_columns, margin]  # read like a cost column: checked on the driver
     data_columns = list(dict.fromkeys([*t_md.mle.data_columns, *s_md.mle.data_columns]))
     covariates = [
         c for c in (*covariate_variables(t_md.mle), *covariate_variables(s_md.mle)) if c not in data_columns
@@ -404,13 +440,15 @@ active_threshold
         values = first[0].asDict() if first else dict.fromkeys(covariates)
         _check_arguments(transaction_model, spend_model, data_columns, cost_columns, options, values)
     unit = _time_unit(summary, [t_md, s_md])
-    n = _validate(summary, ident, [t_md.mle, s_md.mle], acquisition_cost, channel)
+    n = _validate(summary, ident, [t_md.mle, s_md.mle], acquisition_cost, channel, margin)
 
     finite = bool(np.isfinite(horizon))
+    value = "clv" if margin is None else "clv_profit"
     per_customer = ["p_alive", *(["expected_purchases"] if finite else [])]
-    per_customer += ["discounted_purchases", "expected_spend", "clv"]
-    per_customer += ["clv_lower", "clv_upper"] if interval is not None else []
-    costs = [] if acquisition_cost is None else ["acquisition_cost", "clv_to_cac", "payback_horizon"]
+    per_customer += ["discounted_purchases", "expected_spend"]
+    per_customer += [] if margin is None else ["margin", "clv_revenue"]
+    per_customer += [value, *([f"{value}_lower", f"{value}_upper"] if interval is not None else [])]
+    costs = [] if acquisition_cost is None else ["acquisition_cost", f"{value}_to_cac", "payback_horizon"]
     scored_columns = [*per_customer, *(["channel"] if with_channel else []), *costs]
     fields = [summary.schema[ident]]
     for name in scored_columns:
@@ -428,7 +466,7 @@ active_threshold
     )
     inputs = list(dict.fromkeys([ident, *needed, "frequency"]))
     scored = summary.select(*inputs).mapInPandas(scorer, st.StructType(fields))
-    return _rank_and_segment(scored, ident, n, scored_columns, options, unit)
+    return _rank_and_segment(scored, ident, n, scored_columns, options, unit, value)
 
 
 def _rank_and_segment(
@@ -438,10 +476,11 @@ def _rank_and_segment(
     scored_columns: list[str],
     options: dict[str, Any],
     unit: str | None,
+    value: str = "clv",
 ) -> DataFrame:
     """Global ranks, percentiles, tiers and action segments, as in :mod:`clvlab.targeting`."""
-    by_value = Window.orderBy(sf.col("clv").desc(), sf.col(ident).asc())
-    by_clv = Window.orderBy(sf.col("clv").desc())
+    by_value = Window.orderBy(sf.col(value).desc(), sf.col(ident).asc())
+    by_clv = Window.orderBy(sf.col(value).desc())
     ranked = scored.select(
         "*",
         sf.row_number().over(by_value).cast("long").alias("clv_rank"),
@@ -478,22 +517,21 @@ def _rank_and_segment(
         "method": options["method"],
         "high_value_share": float(options["high_value_share"]),
         "active_threshold": float(options["active_threshold"]),
-        # as the pandas table's attrs: revenue CLV (no margin here), parameter bounds
-        "value_column": "clv",
-        "value_basis": "revenue",
+        # as the pandas table's attrs
+        "value_column": value,
+        "value_basis": "revenue" if value == "clv" else "profit",
     }
     if options["interval"] is not None:
-        settings.update(interval=float(options["interval"]), interval_kind="parameter")
+        settings.update(interval=float(options["interval"]), interval_kind=options["interval_kind"])
     before = [c for c in scored_columns if c in {"p_alive", "expected_purchases", "discounted_purchases"}]
-    before += ["expected_spend"]
-    after = [
-        c for c in scored_columns if c in {"channel", "acquisition_cost", "clv_to_cac", "payback_horizon"}
-    ]
-    bounds = [c for c in scored_columns if c in {"clv_lower", "clv_upper"}]
+    before += ["expected_spend", *(c for c in scored_columns if c in {"margin", "clv_revenue"})]
+    cac = f"{value}_to_cac"
+    after = [c for c in scored_columns if c in {"channel", "acquisition_cost", cac, "payback_horizon"}]
+    bounds = [c for c in scored_columns if c in {f"{value}_lower", f"{value}_upper"}]
     return ranked.select(
         tagged(sf.col(ident), ident, role="customer_id"),
         *before,
-        tagged(sf.col("clv"), "clv", **settings),
+        tagged(sf.col(value), value, **settings),
         *bounds,
         "clv_rank",
         percentile.alias("clv_percentile"),
@@ -504,15 +542,27 @@ def _rank_and_segment(
 
 
 def table_settings(table: DataFrame) -> dict[str, Any]:
-    """The settings a Spark targeting table records in its ``clv`` column's metadata.
+    """The settings a Spark targeting table records in its value column's metadata.
 
     The same keys and values as the pandas table's ``attrs`` (time unit, horizon, discount rate and
-    period, method, segment thresholds), without its segment note.
+    period, method, segment thresholds, value column and basis), without its segment note. The value
+    column is ``clv_profit`` for a table valued on profit (``margin=``), ``clv`` otherwise.
     """
-    settings = dict(table.schema["clv"].metadata.get(METADATA_KEY, {}))
+    settings = dict(table.schema[_value_column(table)].metadata.get(METADATA_KEY, {}))
     if settings.get("horizon") == "Infinity":
         settings["horizon"] = float("inf")
     return settings
+
+
+def _value_column(table: DataFrame) -> str:
+    """``clv_profit`` (a table valued on profit) or ``clv``; a DataError for another table."""
+    value = next((c for c in ("clv_profit", "clv") if c in table.columns), None)
+    if value is None:
+        raise DataError(
+            "this is not a targeting table of clvlab.spark.predict_customer_value: it has no 'clv' or "
+            f"'clv_profit' column; columns: {table.columns}"
+        )
+    return value
 
 
 def segment_summary(table: DataFrame, by: str = "segment") -> pd.DataFrame:
@@ -528,17 +578,19 @@ def segment_summary(table: DataFrame, by: str = "segment") -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The same rows and columns as :func:`clvlab.segment_summary` of the pandas table (sums to
+        The same rows and columns as :func:`clvlab.segment_summary` of the pandas table
+        (``clv_profit_*`` columns for a table valued on profit; sums to
         rounding: Spark adds in no fixed order); one aggregate query, one row per segment reaches the
         driver. The degenerate-segments note is not computed.
     """
+    value = _value_column(table)
     if by not in table.columns:
         raise DataError(f"the table has no column {by!r} to group by; available: {table.columns}")
     with_costs = "acquisition_cost" in table.columns
     aggregates = [
         sf.count(sf.lit(1)).cast("long").alias("customers"),
-        sf.sum("clv").alias("clv_total"),
-        sf.avg("clv").alias("clv_mean"),
+        sf.sum(value).alias(f"{value}_total"),
+        sf.avg(value).alias(f"{value}_mean"),
         sf.avg("p_alive").alias("p_alive_mean"),
     ]
     if with_costs:
@@ -555,15 +607,15 @@ def segment_summary(table: DataFrame, by: str = "segment") -> pd.DataFrame:
     paid_share = out.pop("paid").to_numpy(dtype=np.float64) if with_costs else None
     out = out.fillna(0.0)
     out["customers"] = out["customers"].astype(np.int64)
-    total = float(out["clv_total"].sum())
-    out["value_share"] = out["clv_total"] / total if total > 0 else 0.0
+    total = float(out[f"{value}_total"].sum())
+    out["value_share"] = out[f"{value}_total"] / total if total > 0 else 0.0
     out["customer_share"] = out["customers"] / max(int(out["customers"].sum()), 1)
     if with_costs and paid_share is not None:
         cost = out.pop("acquisition_cost_total")
         out["acquisition_cost_total"] = cost
-        clv_total, cac_total = out["clv_total"].to_numpy(), cost.to_numpy()
-        ratio = np.divide(clv_total, cac_total, out=np.full(len(out), np.inf), where=cac_total > 0)
-        out["clv_to_cac"] = np.where(out["customers"].to_numpy() == 0, np.nan, ratio)
+        value_total, cac_total = out[f"{value}_total"].to_numpy(), cost.to_numpy()
+        ratio = np.divide(value_total, cac_total, out=np.full(len(out), np.inf), where=cac_total > 0)
+        out[f"{value}_to_cac"] = np.where(out["customers"].to_numpy() == 0, np.nan, ratio)
         out["paid_back_share"] = paid_share
     out.index.name = by
     return out
