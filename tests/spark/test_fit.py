@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,39 @@ def assert_same_fit(got: Any, expected: Any) -> None:
 def test_transaction_models_fit_as_on_the_full_summary(spark_summary, cdnow_summary, model):
     # Counts and times of the Spark summary are exact, so the distinct rows are the pandas fit's own.
     assert_same_fit(cs.fit(model(), spark_summary), model().fit(cdnow_summary))
+
+
+@pytest.mark.parametrize("model", [clvlab.BetaGeo, clvlab.ParetoNBD])
+def test_a_fit_evaluated_on_the_executors_finds_the_full_fit(
+    spark_summary, cdnow_summary, model, monkeypatch
+):
+    # More distinct rows than max_driver_rows: every likelihood evaluation is a Spark job over the
+    # persisted distinct rows; the driver sees only a random sample of 500 customers (the start).
+    spark_fit = importlib.import_module("clvlab.spark.fit")  # the module (clvlab.spark.fit is the function)
+
+    monkeypatch.setattr(spark_fit, "_START_CUSTOMERS", 500)
+    seen: list[float] = []
+    original = spark_fit.distinct_rows
+
+    def recording(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        rows = original(*args, **kwargs)
+        seen.append(float(rows[spark_fit.WEIGHT_COLUMN].sum()))
+        return rows
+
+    monkeypatch.setattr(spark_fit, "distinct_rows", recording)
+    got = cs.fit(model(), spark_summary, max_driver_rows=100)
+    expected = model().fit(cdnow_summary)
+    assert len(seen) == 1
+    assert 350 < seen[0] < 650  # about 500 of the 2,357 customers reached the driver, once
+    np.testing.assert_allclose(got.params_.to_numpy(), expected.params_.to_numpy(), rtol=1e-8)
+    assert got.log_likelihood_ == pytest.approx(expected.log_likelihood_, rel=1e-12)
+    np.testing.assert_allclose(got.covariance_.to_numpy(), expected.covariance_.to_numpy(), rtol=1e-4)
+    assert got.n_customers_ == expected.n_customers_
+    assert got.time_unit_ == "W"
+    # The summary is validated in Spark first, as the scoring validates it.
+    late = spark_summary.withColumn("recency", spark_summary["T"] + 1)
+    with pytest.raises(DataError, match="recency exceeds T"):
+        cs.fit(model(), late, max_driver_rows=100)
 
 
 def test_gamma_gamma_fits_on_distinct_spend_rows(spark, spark_summary, cdnow_summary):

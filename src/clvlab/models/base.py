@@ -465,6 +465,47 @@ class BaseModel(Hyperparameters):
         self._store_fit(result, list(self.param_names), float(dedup.weights.sum()), data)
         return self
 
+    def _fit_elsewhere(
+        self, sample: Deduplicated, total_and_grad: TotalAndGrad, total_weight: float, data: Any
+    ) -> Self:
+        """Fit with the whole data's likelihood evaluated elsewhere (e.g. on Spark executors).
+
+        ``sample`` (validated, de-duplicated rows of a random sample of customers) gives the starting
+        values and a warm-start fit; Newton steps from there, and the curvature at the optimum, use
+        ``total_and_grad``: the weighted log-likelihood of all ``total_weight`` customers and its exact
+        gradient. The optimum is the one :meth:`fit` finds on all the rows (the sums are taken in another
+        order, so equal to rounding). ``data`` only supplies the time unit.
+        """
+        penalizer = float(self.penalizer)
+        if not np.isfinite(penalizer) or penalizer < 0:
+            raise ValueError(f"penalizer must be a non-negative number, got {self.penalizer!r}")
+        if self.covariate_specs():
+            raise DataError("a fit with the likelihood evaluated elsewhere takes a model without covariates")
+        if sample.weights.sum() <= 0 or total_weight <= 0:
+            raise DataError("there are no customers to fit (all weights are zero)")
+        first = maximise(
+            self._total_and_grad(sample.columns, sample.weights),
+            float(sample.weights.sum()),
+            self._initial_params(sample.columns, sample.weights),
+            penalizer,
+            model_name=type(self).__name__,
+            param_names=self.param_names,
+        )
+        result = maximise(
+            total_and_grad,
+            float(total_weight),
+            first.params,
+            penalizer,
+            model_name=type(self).__name__,
+            param_names=self.param_names,
+            warm=True,
+            hessian=first.curvature,
+        )
+        if hasattr(self, "covariates_"):
+            del self.covariates_
+        self._store_fit(result, list(self.param_names), float(total_weight), data)
+        return self
+
     def _store_fit(self, result: Any, names: list[str], total_weight: float, data: Any) -> None:
         """Learned state from an optimum; warnings when the data do not identify some parameters."""
         self.params_ = pd.Series(result.params, index=names, name="estimate")

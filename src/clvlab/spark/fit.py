@@ -9,20 +9,40 @@ the full pandas summary into exactly these rows and counts, so the estimates are
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as sf
+from pyspark.sql import types as st
 
+from clvlab._types import FloatArray
 from clvlab.errors import DataError
+from clvlab.models._fitting import deduplicate
 from clvlab.models.base import BaseModel
-from clvlab.spark._common import covariate_variables, is_numeric, require_columns, time_unit_of
+from clvlab.spark._common import (
+    covariate_variables,
+    customer_id_column,
+    is_numeric,
+    require_columns,
+    time_unit_of,
+)
 
 __all__ = ["distinct_rows", "fit"]
 
 #: Name of the count column of :func:`distinct_rows`.
 WEIGHT_COLUMN = "customers"
+
+#: Distinct rows up to which :func:`fit` brings them to the driver; beyond, the likelihood is evaluated
+#: on the executors (the driver then holds a sample of customers and the parameters only).
+MAX_DRIVER_ROWS = 1_000_000
+
+#: Customers in the random sample whose distinct rows start a fit evaluated on the executors.
+_START_CUSTOMERS = 200_000
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -89,6 +109,7 @@ def fit(
     weights: str | None = None,
     sample: int | None = None,
     seed: int = 0,
+    max_driver_rows: int | None = MAX_DRIVER_ROWS,
     **fit_kwargs: Any,
 ) -> M:
     """Fit a clvlab model on a Spark summary from its distinct rows, on the driver.
@@ -108,7 +129,15 @@ def fit(
         reaches the driver where the distinct rows are about as many as the customers (Gamma-Gamma with
         money in cents); the estimates are then those of the sample, not of the full fit.
     seed : int
-        Seed of the sample.
+        Seed of the sample (and of the starting sample of a fit evaluated on the executors).
+    max_driver_rows : int or None
+        The most distinct rows brought to the driver. With more (a transaction model without covariates,
+        e.g. on tens of millions of customers with daily dates), they stay on the executors, persisted,
+        and every likelihood evaluation of the fit is a Spark job summing each partition's weighted
+        log-likelihood and exact gradient (the formulas' own grouped evaluation); the driver holds a
+        random sample of customers (its distinct rows start the fit) and the parameters, so its memory
+        does not grow with the data. The estimates are those of the fit on all rows (sums in another
+        order: equal to rounding; about 20 Spark jobs). ``None``: always on the driver.
     **fit_kwargs
         Passed on to ``model.fit``.
 
@@ -136,6 +165,10 @@ def fit(
         if n > sample:
             summary = summary.sample(fraction=sample / n, seed=seed)
     covariates = [c for c in covariate_variables(model, summary.columns) if c not in model.data_columns]
+    if max_driver_rows is not None and not covariates and not fit_kwargs and model.role == "transaction":
+        fitted = _fit_on_executors(model, summary, weights, int(max_driver_rows), seed)
+        if fitted is not None:
+            return fitted
     rows = distinct_rows(summary, model.data_columns, weights=weights, covariates=covariates)
     if covariates:
         _refuse_stateful_transforms(model, rows)
@@ -158,3 +191,93 @@ def _refuse_stateful_transforms(model: BaseModel, rows: pd.DataFrame) -> None:
                 f"({', '.join(design.transforms)}); on Spark the fit sees distinct rows, not customers, "
                 "so it would learn another state: transform the column in Spark first and pass it plainly"
             )
+
+
+# -- fits whose likelihood is evaluated on the executors ---------------------------------------------------
+@dataclass(frozen=True)
+class _PartialLikelihood:
+    """What ``mapInPandas`` runs per partition of the distinct rows.
+
+    Their weighted log-likelihood and its gradient at ``theta``, one output row per partition.
+    """
+
+    model_class: type
+    columns: tuple[str, ...]
+    theta: tuple[float, ...]
+
+    def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        frames = [b for b in batches if len(b)]
+        if not frames:
+            return
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        columns = tuple(frame[c].to_numpy(dtype=np.float64) for c in self.columns)
+        weights = frame[WEIGHT_COLUMN].to_numpy(dtype=np.float64)
+        model = self.model_class()
+        keep = model._fit_rows(columns) & (weights > 0)
+        rows = deduplicate(tuple(c[keep] for c in columns), weights[keep])
+        with np.errstate(all="ignore"):
+            total, grad = model._total_and_grad(rows.columns, rows.weights)(np.asarray(self.theta))
+        yield pd.DataFrame({"total": [float(total)], "grad": [np.asarray(grad, dtype=np.float64).tolist()]})
+
+
+def _fit_on_executors(
+    model: M, summary: DataFrame, weights: str | None, max_driver_rows: int, seed: int
+) -> M | None:
+    """Fit with the likelihood summed on the executors when the distinct rows exceed ``max_driver_rows``.
+
+    Returns ``None`` (the caller brings the rows to the driver) when they do not.
+    """
+    from clvlab.spark.scoring import _validate
+
+    columns = list(model.data_columns)
+    numeric = columns + ([weights] if weights is not None else [])
+    require_columns(summary, numeric, "the summary")
+    for column in numeric:
+        if not is_numeric(summary, column):
+            dtype = summary.schema[column].dataType.simpleString()
+            raise DataError(f"column {column!r} must be numeric, got dtype {dtype}")
+    count = sf.count(sf.lit(1)) if weights is None else sf.sum(sf.col(weights).cast("double"))
+    distinct = (
+        summary.select(*[sf.col(c).cast("double").alias(c) for c in columns], *([weights] if weights else []))
+        .groupBy(*columns)
+        .agg(count.cast("double").alias(WEIGHT_COLUMN))
+    )
+    if distinct.limit(max_driver_rows + 1).count() <= max_driver_rows:
+        return None
+    # The summary's values are checked as the scoring checks them (one aggregate query, on the driver).
+    if weights is None:
+        _validate(summary, customer_id_column(summary, None), [model], None, None)
+    spark = summary.sparkSession
+    parts = max(2, spark.sparkContext.defaultParallelism)
+    distinct = distinct.repartition(parts).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        totals = distinct.agg(sf.sum(WEIGHT_COLUMN).alias("w"), sf.count(sf.lit(1)).alias("n")).first()
+        assert totals is not None
+        total_weight = float(totals["w"])
+        # A random sample of customers (not of distinct rows: the sample's likelihood estimates the
+        # whole one) starts the fit on the driver.
+        start_rows = distinct_rows(
+            summary.sample(fraction=min(1.0, _START_CUSTOMERS / max(total_weight, 1.0)), seed=seed),
+            columns,
+            weights=weights,
+        )
+        sample = model._fit_arrays(start_rows, WEIGHT_COLUMN)  # the model's own checks of the rows
+        schema = st.StructType(
+            [st.StructField("total", st.DoubleType()), st.StructField("grad", st.ArrayType(st.DoubleType()))]
+        )
+
+        def total_and_grad(theta: FloatArray) -> tuple[float, FloatArray]:
+            partial = _PartialLikelihood(type(model), tuple(columns), tuple(float(v) for v in theta))
+            rows = distinct.mapInPandas(partial, schema).collect()
+            total = float(sum(r["total"] for r in rows))
+            grad = np.sum([np.asarray(r["grad"], dtype=np.float64) for r in rows], axis=0)
+            return total, grad
+
+        frame = pd.DataFrame()
+        unit = time_unit_of(summary)
+        if unit is not None:
+            frame.attrs["time_unit"] = unit
+        model._fit_elsewhere(deduplicate(*sample), total_and_grad, total_weight, frame)
+    finally:
+        distinct.unpersist()
+    return model
