@@ -7,6 +7,8 @@ customer's acquisition month (the January, February or March 1997 cohort) and fi
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -217,11 +219,17 @@ def test_a_model_kind_without_covariates_refuses_them(customers_csv, tmp_path, m
     err = capsys.readouterr().err.strip()
     assert "invalid choice: 'bgbb'" in err
     assert "\n" not in err
-    # ... and a kind whose model takes no covariates (BG/BB, were it offered) refuses them by name.
-    monkeypatch.setitem(cli._MODELS, "bgbb", "BetaGeoBetaBinom")
+
+    # ... and a kind whose model takes no covariates (every model takes them now: a stand-in that does
+    # not) refuses them by name.
+    class NoCovariates(clvlab.BetaGeo):
+        covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {}
+
+    monkeypatch.setattr(clvlab, "NoCovariates", NoCovariates, raising=False)
+    monkeypatch.setitem(cli._MODELS, "bgbb", "NoCovariates")
     assert main(["fit", "--model-kind", "bgbb", "--models-dir", str(tmp_path), *cov]) == 2
     err = _one_line_error(capsys)
-    assert "--purchase-covariates: --model-kind bgbb (BetaGeoBetaBinom) takes no purchase covariates" in err
+    assert "--purchase-covariates: --model-kind bgbb (NoCovariates) takes no purchase covariates" in err
 
 
 @pytest.mark.parametrize(

@@ -195,7 +195,7 @@ def test_bad_specifications_and_refusals(cdnow_cov):
     with pytest.raises(DataError, match=r"cohrt"):
         clvlab.BetaGeo(purchase_covariates=["cohrt"]).fit(cdnow_cov)
     with pytest.raises(TypeError, match="unexpected"):
-        clvlab.BetaGeoBetaBinom(purchase_covariates=["cohort"])
+        clvlab.BetaGeoBetaBinom(spend_covariates=["cohort"])
     model = clvlab.BetaGeo(dropout_covariates=["cohort"]).fit(cdnow_cov)
     for call in (lambda: model.expected_purchases(10), lambda: model.simulate(10, size=5)):
         with pytest.raises(DataError, match="acquisition_value"):

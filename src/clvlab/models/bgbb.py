@@ -36,6 +36,16 @@ class BetaGeoBetaBinom(TransactionModel):
     params_ : pandas.Series
         ``alpha``, ``beta``, ``gamma``, ``delta``.
 
+    Notes
+    -----
+    Covariates (``purchase_covariates=``, ``dropout_covariates=``; :mod:`clvlab.covariates`) give customer i
+    ``beta_i = beta exp(-g_p' z_i)`` and ``delta_i = delta exp(-g_d' z_i)``: a positive purchase coefficient
+    raises the mean transaction probability, a positive drop-out coefficient the mean drop-out probability,
+    and ``exp(g_j)`` is the factor on the odds of the mean, ``alpha / beta_i`` (``gamma / delta_i``). FHS
+    2010 state no covariate version; this is the link of clvlab's sBG and BdW churn covariates (``delta_i =
+    delta exp(-g' z_i)``) applied to both processes, with the sign convention of the other models (positive:
+    more purchases, earlier drop-out).
+
     Examples
     --------
     >>> import clvlab
@@ -46,6 +56,10 @@ class BetaGeoBetaBinom(TransactionModel):
     """
 
     param_names = ("alpha", "beta", "gamma", "delta")
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {
+        "purchase": (("beta", -1),),
+        "dropout": (("delta", -1),),
+    }
     discrete = True
     dropout_params = ("gamma", "delta")
     data_columns = ("frequency", "recency", "n_periods")
