@@ -219,7 +219,7 @@ def run_spark(
                 cs.fit(clvlab.GammaGamma(), summary, sample=SPEND_SAMPLE),
             ),
         )
-        # What reached the driver for the BG/NBD fit (not timed): its distinct (x, t_x, T) rows.
+        # The BG/NBD fit's distinct (x, t_x, T) rows (counted outside the timed stages).
         distinct = summary.select(*bg.data_columns).distinct().count()
         table = cs.predict_customer_value(bg, gg, summary, **VALUE)
         _timed(stages, "scoring", lambda: table.write.mode("overwrite").parquet(str(out_dir / "table")))
@@ -291,7 +291,8 @@ def report(rows: int, spark: dict[str, Any], pandas: dict[str, Any] | None) -> N
     total = sum(st.values())
     print(
         f"\n{rows:,} transactions, {spark['customers']:,} customers, "
-        f"{spark['distinct_rows']:,} distinct (x, t_x, T) rows sent to the driver for the BG/NBD fit"
+        f"{spark['distinct_rows']:,} distinct (x, t_x, T) rows for the BG/NBD fit (brought to the driver up "
+        "to clvlab.spark.fit's max_driver_rows, 1,000,000; beyond, its likelihood is summed on the executors)"
     )
     head = f"| stage | Spark local[{CORES}] | rows/s/core |"
     if pandas is not None:

@@ -7,7 +7,7 @@ imports PyMC and ArviZ; ``import clvlab`` does not.
 
 from clvlab.bayes.base import BayesModel, SamplingWarning
 from clvlab.bayes.contractual import BetaDiscreteWeibull, ShiftedBetaGeometric
-from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
+from clvlab.bayes.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.bayes.persistence import load_netcdf as _load_netcdf
 from clvlab.persistence import register_format
 
@@ -17,7 +17,9 @@ __all__ = [
     "BayesModel",
     "BetaDiscreteWeibull",
     "BetaGeo",
+    "BetaGeoBetaBinom",
     "GammaGamma",
+    "ModifiedBetaGeo",
     "ParetoNBD",
     "SamplingWarning",
     "ShiftedBetaGeometric",

@@ -1,4 +1,4 @@
-"""Bayesian BG/NBD, Pareto/NBD and Gamma-Gamma: the maximum-likelihood models' maths with priors."""
+"""Bayesian BG/NBD, MBG/NBD, Pareto/NBD, BG/BB and Gamma-Gamma: the maximum-likelihood maths with priors."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from clvlab.bayes._coordinates import SurvivalCoordinates
 from clvlab.bayes.base import BayesModel, BayesTransactionModel
 from clvlab.models._start import mean_age, rate_scale
 
-__all__ = ["BetaGeo", "GammaGamma", "ParetoNBD"]
+__all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD"]
 
 Priors = dict[str, tuple[str, dict[str, float]]]
 
@@ -37,6 +37,34 @@ class BetaGeo(BayesTransactionModel):
             "a": ("HalfNormal", {"sigma": 10.0}),
             "b": ("HalfNormal", {"sigma": 10.0}),
         }
+
+
+class ModifiedBetaGeo(BayesTransactionModel):
+    """Bayesian MBG/NBD (Batislam, Denizel & Filiztekin 2007), :class:`clvlab.ModifiedBetaGeo`'s likelihood.
+
+    Default priors: those of :class:`BetaGeo` (r, a, b ~ HalfNormal(10); alpha ~ HalfNormal(10 x mean T /
+    (mean frequency + 1))).
+    """
+
+    mle_class = _mle.ModifiedBetaGeo
+
+    def default_priors(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> Priors:
+        """Weakly informative half-normal priors, alpha's on the data's time scale (as BG/NBD's)."""
+        return BetaGeo.default_priors(self, columns, weights)  # type: ignore[arg-type]
+
+
+class BetaGeoBetaBinom(BayesTransactionModel):
+    """Bayesian BG/BB (Fader, Hardie & Shang 2010) with :class:`clvlab.BetaGeoBetaBinom`'s likelihood.
+
+    Default priors: alpha, beta, gamma, delta ~ HalfNormal(10) (the beta distributions of the transaction
+    and drop-out probabilities; no time scale, as opportunities are counted).
+    """
+
+    mle_class = _mle.BetaGeoBetaBinom
+
+    def default_priors(self, columns: tuple[FloatArray, ...], weights: FloatArray) -> Priors:
+        """Half-normal priors on the four beta parameters."""
+        return {name: ("HalfNormal", {"sigma": 10.0}) for name in ("alpha", "beta", "gamma", "delta")}
 
 
 class ParetoNBD(BayesTransactionModel):

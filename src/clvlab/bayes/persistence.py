@@ -26,7 +26,7 @@ from clvlab._version import __version__
 from clvlab.bayes import _arviz
 from clvlab.bayes.base import BayesModel
 from clvlab.bayes.contractual import BetaDiscreteWeibull, ShiftedBetaGeometric
-from clvlab.bayes.models import BetaGeo, GammaGamma, ParetoNBD
+from clvlab.bayes.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from clvlab.covariates import Design
 from clvlab.errors import ModelFileError, ModelVersionWarning, NotFittedError
 
@@ -38,6 +38,8 @@ BAYES_FORMAT_VERSION = 2
 BAYES_REGISTRY: Mapping[str, type[BayesModel]] = {
     "bayes.BetaGeo": BetaGeo,
     "bayes.ParetoNBD": ParetoNBD,
+    "bayes.ModifiedBetaGeo": ModifiedBetaGeo,
+    "bayes.BetaGeoBetaBinom": BetaGeoBetaBinom,
     "bayes.GammaGamma": GammaGamma,
     "bayes.ShiftedBetaGeometric": ShiftedBetaGeometric,
     "bayes.BetaDiscreteWeibull": BetaDiscreteWeibull,

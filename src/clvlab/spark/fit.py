@@ -44,6 +44,9 @@ MAX_DRIVER_ROWS = 1_000_000
 #: Customers in the random sample whose distinct rows start a fit evaluated on the executors.
 _START_CUSTOMERS = 200_000
 
+#: Distinct rows per partition of a fit evaluated on the executors.
+_PARTITION_ROWS = 250_000
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -248,12 +251,16 @@ def _fit_on_executors(
     if weights is None:
         _validate(summary, customer_id_column(summary, None), [model], None, None)
     spark = summary.sparkSession
-    parts = max(2, spark.sparkContext.defaultParallelism)
-    distinct = distinct.repartition(parts).persist(StorageLevel.MEMORY_AND_DISK)
+    counted = distinct.persist(StorageLevel.MEMORY_AND_DISK)
+    totals = counted.agg(sf.sum(WEIGHT_COLUMN).alias("w"), sf.count(sf.lit(1)).alias("n")).first()
+    assert totals is not None
+    total_weight = float(totals["w"])
+    # Partitions of at most _PARTITION_ROWS rows: each evaluation's Python worker holds one at a time.
+    parts = max(2, spark.sparkContext.defaultParallelism, -(-int(totals["n"]) // _PARTITION_ROWS))
+    distinct = counted.repartition(parts).persist(StorageLevel.MEMORY_AND_DISK)
+    distinct.count()
+    counted.unpersist()
     try:
-        totals = distinct.agg(sf.sum(WEIGHT_COLUMN).alias("w"), sf.count(sf.lit(1)).alias("n")).first()
-        assert totals is not None
-        total_weight = float(totals["w"])
         # A random sample of customers (not of distinct rows: the sample's likelihood estimates the
         # whole one) starts the fit on the driver.
         start_rows = distinct_rows(
