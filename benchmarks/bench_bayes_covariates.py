@@ -1,6 +1,8 @@
 """Bayesian covariate BG/NBD: clvlab.bayes.BetaGeo vs pymc-marketing's BetaGeoModel, side by side.
 
-Run ``python -m benchmarks.bench_bayes_covariates [--customers 0 100000] [--samplers nutpie pymc]``.
+Run ``python -m benchmarks.bench_bayes_covariates [--customers 0 100000] [--samplers nutpie pymc]``
+(``--clvlab-draws`` / ``--clvlab-tune`` give clvlab other settings than the peer's; the target compares
+times at equal or higher minimum ESS, which the report checks).
 
 The same model on both sides: BG/NBD with purchase covariates, ``alpha_i = alpha exp(-g' z_i)`` (both
 packages' parametrisation; pymc-marketing gives ``a`` and ``b`` separate drop-out coefficients, so the

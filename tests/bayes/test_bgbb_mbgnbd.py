@@ -23,7 +23,7 @@ def test_bgbb_posterior_on_the_donations_agrees_with_fhs_2010(tmp_path):
     assert list(table.index) == ["alpha", "beta", "gamma", "delta"]
     assert (table["r_hat"] < 1.01).all()
     # 11,104 donors and weak priors: posterior means within half a posterior sd of the maximum-likelihood
-    # estimates, which are FHS 2010's published 1.204, 0.750, 0.657, 2.783 (tests/references.md, BG/BB).
+    # estimates, FHS 2010's published 1.204, 0.750, 0.657, 2.783 ([BGBB-MLE-DONATIONS]).
     published = np.array([1.204, 0.750, 0.657, 2.783])
     assert np.all(np.abs(table["mean"].to_numpy() - published) < 0.5 * table["sd"].to_numpy())
     # Predictions are posterior means over the draws of the very same formulas.
