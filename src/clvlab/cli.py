@@ -867,6 +867,12 @@ def _parameter_table(*models: Any) -> pd.DataFrame:
 
 def _cmd_run_spark(args: argparse.Namespace) -> int:
     """``clvlab run --engine spark``: the main job with the summary, fit and scoring in Spark."""
+    if args.interval_kind != "parameter":
+        raise DataError(
+            "--engine spark gives parameter bounds only (--interval-kind parameter): predictive CLV bounds "
+            "are simulated batch by batch, so a customer's would depend on its partition; use the pandas "
+            "engine for them"
+        )
     _check_log_options(args, folders=True)
     _resolve_value_options(args, args.time_unit)
     _channel_costs(args.channel_cost)

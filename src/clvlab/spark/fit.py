@@ -1,10 +1,12 @@
 """Fitting at scale: Spark aggregates the distinct summary rows, the model fits on the driver with weights.
 
 A maximum-likelihood fit needs only the distinct data rows and how many customers share each: (x, t_x,
-T) for a transaction model (x, t_x, n for BG/BB), (x, m_x) for Gamma-Gamma. Spark counts them; only
-those rows (a few thousand to a few hundred thousand, however many customers there are) reach the
-driver, where :meth:`clvlab.models.base.BaseModel.fit` runs with ``weights=``. The model de-duplicates
-the full pandas summary into exactly these rows and counts, so the estimates are the same.
+T) for a transaction model (x, t_x, n for BG/BB), (x, m_x) for Gamma-Gamma. Spark counts them; up to
+:data:`MAX_DRIVER_ROWS` of them reach the driver, where :meth:`clvlab.models.base.BaseModel.fit` runs with
+``weights=``. The model de-duplicates the full pandas summary into exactly these rows and counts, so the
+estimates are the same. With more (daily dates over years and tens of millions of customers give
+millions), a transaction model's rows stay on the executors and each likelihood evaluation of the fit is
+a Spark job (:func:`fit`'s ``max_driver_rows``), so the driver's memory does not grow with the data.
 """
 
 from __future__ import annotations
@@ -82,6 +84,17 @@ def distinct_rows(
         For a missing or non-numeric column.
     """
     columns, extra = list(columns), [c for c in covariates if c not in columns]
+    rows = _distinct(summary, columns, weights, extra).toPandas()
+    rows = rows.astype(dict.fromkeys([*columns, WEIGHT_COLUMN], "float64"))
+    rows = rows.sort_values([*columns, *extra], ignore_index=True)
+    unit = time_unit_of(summary)
+    if unit is not None:
+        rows.attrs["time_unit"] = unit
+    return rows
+
+
+def _distinct(summary: DataFrame, columns: list[str], weights: str | None, extra: list[str]) -> DataFrame:
+    """The Spark query of the distinct (``columns``, ``extra``) rows with their customer counts (checked)."""
     numeric = columns + ([weights] if weights is not None else [])
     require_columns(summary, numeric + extra, "the summary")
     for column in numeric:
@@ -89,20 +102,13 @@ def distinct_rows(
             dtype = summary.schema[column].dataType.simpleString()
             raise DataError(f"column {column!r} must be numeric, got dtype {dtype}")
     count = sf.count(sf.lit(1)) if weights is None else sf.sum(sf.col(weights).cast("double"))
-    rows = (
+    return (
         summary.select(
             *[sf.col(c).cast("double").alias(c) for c in columns], *extra, *([weights] if weights else [])
         )
         .groupBy(*columns, *extra)
         .agg(count.cast("double").alias(WEIGHT_COLUMN))
-        .toPandas()
     )
-    rows = rows.astype(dict.fromkeys([*columns, WEIGHT_COLUMN], "float64"))
-    rows = rows.sort_values([*columns, *extra], ignore_index=True)
-    unit = time_unit_of(summary)
-    if unit is not None:
-        rows.attrs["time_unit"] = unit
-    return rows
 
 
 def fit(
@@ -233,18 +239,7 @@ def _fit_on_executors(
     from clvlab.spark.scoring import _validate
 
     columns = list(model.data_columns)
-    numeric = columns + ([weights] if weights is not None else [])
-    require_columns(summary, numeric, "the summary")
-    for column in numeric:
-        if not is_numeric(summary, column):
-            dtype = summary.schema[column].dataType.simpleString()
-            raise DataError(f"column {column!r} must be numeric, got dtype {dtype}")
-    count = sf.count(sf.lit(1)) if weights is None else sf.sum(sf.col(weights).cast("double"))
-    distinct = (
-        summary.select(*[sf.col(c).cast("double").alias(c) for c in columns], *([weights] if weights else []))
-        .groupBy(*columns)
-        .agg(count.cast("double").alias(WEIGHT_COLUMN))
-    )
+    distinct = _distinct(summary, columns, weights, [])
     if distinct.limit(max_driver_rows + 1).count() <= max_driver_rows:
         return None
     # The summary's values are checked as the scoring checks them (one aggregate query, on the driver).
