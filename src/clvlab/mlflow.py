@@ -82,6 +82,7 @@ def _settings(
     discount_rate: float,
     discount_period: float,
     method: str,
+    margin: float | None = None,
 ) -> dict[str, Any]:
     md = model_draws(model)
     if spend_model is not None:
@@ -94,6 +95,13 @@ def _settings(
             )
     if horizon is not None and not horizon > 0:
         raise DataError(f"horizon must be positive (in the model's time unit), got {horizon!r}")
+    if margin is not None:
+        if spend_model is None:
+            raise DataError("margin= values customers on profit: it needs spend_model= (and horizon=)")
+        if isinstance(margin, bool | str) or not (
+            isinstance(margin, int | float) and math.isfinite(margin) and 0 < margin <= 1
+        ):
+            raise DataError(f"margin must be a rate in (0, 1] (0.3 for 30%), got {margin!r}")
     return {
         "role": md.role,
         "model": md.name,
@@ -103,6 +111,7 @@ def _settings(
         "discount_rate": float(discount_rate),
         "discount_period": float(discount_period),
         "method": method,
+        "margin": None if margin is None else float(margin),
         "clvlab_version": __version__,
     }
 
@@ -142,35 +151,40 @@ def _level_type(levels: list[Any]) -> str:
     return "string"
 
 
-def output_columns(model: Any, spend_model: Any = None, horizon: float | None = None) -> list[str]:
-    """The columns the pyfunc returns for these models and horizon (all float64).
+def output_columns(
+    model: Any, spend_model: Any = None, horizon: float | None = None, margin: float | None = None
+) -> list[str]:
+    """The columns the pyfunc returns for these models, horizon and margin (all float64).
 
     A spend model alone gives ``expected_spend``; a transaction model ``p_alive`` (and
     ``expected_purchases`` with a finite ``horizon``); both give the per-customer columns of the
     targeting table: ``p_alive``, ``expected_purchases`` (finite horizon), ``discounted_purchases``,
-    ``expected_spend`` and ``clv``.
+    ``expected_spend`` and ``clv``, or with a ``margin`` ``margin``, ``clv_revenue`` and ``clv_profit``.
     """
     if model_draws(model).role == "spend":
         return ["expected_spend"]
     finite = horizon is not None and math.isfinite(horizon)
     out = ["p_alive", *(["expected_purchases"] if finite else [])]
     if spend_model is not None:
-        out += ["discounted_purchases", "expected_spend", "clv"]
+        out += ["discounted_purchases", "expected_spend"]
+        out += ["clv"] if margin is None else ["margin", "clv_revenue", "clv_profit"]
     return out
 
 
-def result_type(model: Any, spend_model: Any = None, horizon: float | None = None) -> str:
+def result_type(
+    model: Any, spend_model: Any = None, horizon: float | None = None, margin: float | None = None
+) -> str:
     """The ``result_type`` to pass to ``mlflow.pyfunc.spark_udf``: a struct of the output columns."""
-    return ", ".join(f"{c} double" for c in output_columns(model, spend_model, horizon))
+    return ", ".join(f"{c} double" for c in output_columns(model, spend_model, horizon, margin))
 
 
-def _signature(model: Any, spend_model: Any, horizon: float | None) -> Any:
+def _signature(model: Any, spend_model: Any, horizon: float | None, margin: float | None = None) -> Any:
     from mlflow.models.signature import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
 
     types = covariate_inputs(model, spend_model)
     inputs = Schema([ColSpec(types.get(c, "double"), c) for c in input_columns(model, spend_model)])
-    outputs = Schema([ColSpec("double", c) for c in output_columns(model, spend_model, horizon)])
+    outputs = Schema([ColSpec("double", c) for c in output_columns(model, spend_model, horizon, margin)])
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
@@ -183,19 +197,20 @@ def save_model(
     discount_rate: float = 0.0,
     discount_period: float = 1.0,
     method: str = "continuous",
+    margin: float | None = None,
     pip_requirements: list[str] | None = None,
 ) -> Path:
     """Save the models as an MLflow model directory at ``path`` (see :func:`log_model`); returns it."""
     import mlflow.pyfunc
 
-    settings = _settings(model, spend_model, horizon, discount_rate, discount_period, method)
+    settings = _settings(model, spend_model, horizon, discount_rate, discount_period, method, margin)
     with tempfile.TemporaryDirectory(prefix="clvlab-mlflow-") as tmp, _no_example_nag():
         data = _write_artifacts(Path(tmp) / _DATA_DIR, model, spend_model, settings)
         mlflow.pyfunc.save_model(
             str(path),
             loader_module=__name__,
             data_path=str(data),
-            signature=_signature(model, spend_model, horizon),
+            signature=_signature(model, spend_model, horizon, margin),
             pip_requirements=pip_requirements or _requirements(),
         )
     return Path(path)
@@ -239,6 +254,7 @@ def log_model(
     discount_rate: float = 0.0,
     discount_period: float = 1.0,
     method: str = "continuous",
+    margin: float | None = None,
     params: Mapping[str, Any] | None = None,
     metrics: Mapping[str, float] | None = None,
     holdout: pd.DataFrame | None = None,
@@ -259,6 +275,10 @@ def log_model(
     horizon, discount_rate, discount_period, method
         As in :func:`clvlab.predict_customer_value`, in the model's time unit; ``horizon`` is needed with
         a spend model and gives ``expected_purchases`` when finite.
+    margin : float, optional
+        With a spend model: a profit margin in (0, 1]; the pyfunc then values customers on profit
+        (``margin``, ``clv_revenue``, ``clv_profit`` instead of ``clv``), as
+        :func:`clvlab.predict_customer_value` with ``margin=``.
     params : mapping, optional
         Further run parameters to log. The models' estimates, time unit and the settings above are
         always logged (``BetaGeo.r``, ``time_unit``, ``horizon``, ...).
@@ -289,7 +309,7 @@ def log_model(
     import mlflow
     import mlflow.pyfunc
 
-    settings = _settings(model, spend_model, horizon, discount_rate, discount_period, method)
+    settings = _settings(model, spend_model, horizon, discount_rate, discount_period, method, margin)
     run_params = _run_params(model, spend_model, settings)
     run_params.update({str(k): v for k, v in (params or {}).items()})
     run_metrics = {str(k): float(v) for k, v in (metrics or {}).items()}
@@ -305,7 +325,7 @@ def log_model(
             name=name,
             loader_module=__name__,
             data_path=str(data),
-            signature=_signature(model, spend_model, horizon),
+            signature=_signature(model, spend_model, horizon, margin),
             pip_requirements=pip_requirements or _requirements(),
             registered_model_name=registered_model_name,
         )
@@ -412,8 +432,9 @@ class _Pyfunc:
                     discount_rate=settings["discount_rate"],
                     discount_period=settings["discount_period"],
                     method=settings["method"],
+                    margin=settings.get("margin"),
                 )
-            out = table[output_columns(model, spend, horizon)].reset_index(drop=True)
+            out = table[output_columns(model, spend, horizon, settings.get("margin"))].reset_index(drop=True)
         else:
             out = pd.DataFrame({"p_alive": model.predict_p_alive(data).to_numpy()})
             if horizon is not None and math.isfinite(horizon):

@@ -96,6 +96,23 @@ def test_log_model_errors(tracking, fitted):
         clvlab_mlflow.log_model(bg, spend_model=gg)
     with pytest.raises(DataError, match="must be a transaction model"):
         clvlab_mlflow.log_model(gg, spend_model=gg, horizon=52.0)
+    with pytest.raises(DataError, match="needs spend_model"):
+        clvlab_mlflow.log_model(bg, horizon=52.0, margin=0.3)
+    with pytest.raises(DataError, match=r"margin must be a rate in \(0, 1\]"):
+        clvlab_mlflow.log_model(bg, spend_model=gg, horizon=52.0, margin=30)
+
+
+def test_a_profit_pyfunc_values_customers_on_margin(tmp_path, cdnow_split, fitted):
+    bg, gg = fitted
+    path = clvlab_mlflow.save_model(bg, tmp_path / "m", spend_model=gg, **VALUE, margin=0.3)
+    columns = clvlab_mlflow.output_columns(bg, gg, 52.0, margin=0.3)
+    assert columns[-3:] == ["margin", "clv_revenue", "clv_profit"]
+    pyfunc = mlflow.pyfunc.load_model(str(path))
+    assert [c.name for c in pyfunc.metadata.get_output_schema().inputs] == columns
+    out = pyfunc.predict(cdnow_split[INPUTS].reset_index(drop=True))
+    expected = clvlab.predict_customer_value(bg, gg, cdnow_split, **VALUE, margin=0.3)
+    np.testing.assert_allclose(out[columns].to_numpy(), expected[columns].to_numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(out["clv_profit"], 0.3 * out["clv_revenue"], rtol=1e-15)
 
 
 def test_models_with_covariates_score_from_the_attribute_columns(spark, tracking, cdnow_split):
