@@ -38,7 +38,8 @@ def test_bgbb_posterior_on_the_donations_agrees_with_fhs_2010(tmp_path):
 
 
 def test_mbgnbd_posterior_on_cdnow_agrees_with_the_mle(cdnow_summary):
-    model = cb.ModifiedBetaGeo(**FAST).fit(cdnow_summary)
+    # Four chains: two of 400 draws gave R-hat 1.010 on PyMC 6 (a and b are weakly identified).
+    model = cb.ModifiedBetaGeo(**{**FAST, "chains": 4, "tune": 600}).fit(cdnow_summary)
     table = model.summary()
     assert (table["r_hat"] < 1.01).all()
     mle = clvlab.ModifiedBetaGeo().fit(cdnow_summary)
